@@ -1,0 +1,115 @@
+#pragma once
+// Whole-pattern fitting shared by the solver: the profile model (reflections of a cell, pseudo-Voigt peaks with
+// Caglioti widths, Kα1/Kα2, zero shift, Chebyshev background) and the Le Bail fit of cell, zero and profile.
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pxrd/cancel.hpp"
+#include "pxrd/lattice.hpp"
+#include "pxrd/pattern.hpp"
+
+namespace pxrd {
+
+enum class CrystalSystem { Cubic, Hexagonal, Tetragonal, Orthorhombic, Monoclinic, Triclinic };
+const char* crystal_system_name(CrystalSystem system);
+
+// The free cell parameters of a crystal system (a; a,c; a,b,c; a,b,c,β; a,b,c,α,β,γ) in Å and degrees.
+// Monoclinic is b-unique. Hexagonal has γ = 120°.
+std::vector<double> cell_free_parameters(const Lattice& lattice, CrystalSystem system);
+Lattice cell_from_free_parameters(const std::vector<double>& free, CrystalSystem system);
+
+// The observed data the fits work on: 2θ (degrees, raw), counts, weights, and the radiation.
+struct PowderData {
+  std::vector<double> two_theta_deg;
+  std::vector<double> y;
+  std::vector<double> w;  // 1/σ²; 0 excludes a point
+  double lambda1_angstrom = 1.54056;
+  double lambda2_angstrom = 0;  // 0: single line
+  double ratio = 0;
+  std::size_t size() const { return two_theta_deg.size(); }
+};
+
+// Builds PowderData from a 2θ pattern inside [two_theta_min_deg, two_theta_max_deg]; weights 1/max(y, 1) for
+// Poisson data without esd. Throws InputError for Q patterns (convert first) or without radiation.
+PowderData powder_data_from_pattern(const Pattern& pattern, double two_theta_min_deg, double two_theta_max_deg);
+
+// Reflections that coincide in d for the cell are one group; hkls holds one of each Friedel pair (the
+// intensity of a group counts both).
+struct ReflectionGroup {
+  double d_angstrom = 0;
+  std::vector<std::array<int, 3>> hkls;
+};
+// Every (hkl) with d >= d_min_angstrom, grouped by equal d (relative tolerance 1e-5), sorted by decreasing d.
+std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, double d_min_angstrom);
+// d of every group recomputed for another (e.g. refined) cell from its first hkl.
+void update_reflection_d(std::vector<ReflectionGroup>& groups, const Lattice& lattice);
+
+struct ProfileParams {
+  double zero_deg = 0;       // a peak at true 2θ appears at 2θ + zero
+  double u = 0, v = 0, w = 0.01;  // Caglioti, deg²: FWHM_G² = U tan²θ + V tanθ + W
+  double x = 0;              // Lorentzian size term, deg: adds X / cosθ to the FWHM
+  double eta = 0.5;          // pseudo-Voigt Lorentzian fraction
+  double fwhm_deg(double theta_rad) const;
+};
+
+// Lorentz-polarisation (1 + cos²2θ) / (sin²θ cosθ) as in science.md §1.
+double lorentz_polarisation(double two_theta_deg);
+// Area-normalised pseudo-Voigt (1/deg) at offset dx from the centre.
+double pseudo_voigt(double dx_deg, double fwhm_deg, double eta);
+
+// Σ_g I_g LP(θ_g) (φ(2θ − 2θ_g,1 − zero) + ratio φ(2θ − 2θ_g,2 − zero)) on the data's 2θ points
+// (no background). intensities are per group (|F|² summed over the group, both Friedel mates).
+std::vector<double> peak_profile(const PowderData& data, const std::vector<ReflectionGroup>& groups,
+                                 const std::vector<double>& intensities, const ProfileParams& profile);
+
+// Chebyshev background basis on the data's 2θ range: n_terms columns, each evaluated at every point.
+std::vector<std::vector<double>> background_basis(const PowderData& data, int n_terms);
+// Weighted least squares of y_target ≈ Σ c_j basis_j (+ optionally scale × extra). Returns the coefficients
+// (the scale last when extra is given). Robust to singular systems.
+std::vector<double> linear_fit(const PowderData& data, const std::vector<double>& y_target,
+                               const std::vector<std::vector<double>>& basis, const std::vector<double>* extra);
+
+// R_wp = sqrt(Σ w (yo − yc)² / Σ w yo²) and R_exp = sqrt((N − P) / Σ w yo²).
+double weighted_r_factor(const PowderData& data, const std::vector<double>& y_calc);
+double expected_r_factor(const PowderData& data, int n_parameters);
+
+struct LeBailOptions {
+  int background_terms = 8;
+  int cycles = 8;               // alternations of intensity extraction and least squares
+  bool refine_cell = true;
+  bool refine_zero = true;
+  bool refine_profile = true;
+  double max_zero_deg = 0.5;
+};
+
+struct LeBailResult {
+  Lattice lattice;
+  CrystalSystem system = CrystalSystem::Triclinic;
+  ProfileParams profile;
+  std::vector<ReflectionGroup> groups;
+  std::vector<double> intensities;   // extracted, per group, without LP
+  std::vector<double> background;    // Chebyshev coefficients
+  std::vector<double> y_calc;
+  std::vector<double> y_background;
+  double rwp = 1;
+};
+
+// Le Bail fit: extracted intensities alternate with damped least squares of cell (constrained to the system),
+// zero and profile; background is refitted linearly at every step.
+LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSystem system,
+                        const ProfileParams& start_profile, const LeBailOptions& options, const CancelToken& cancel);
+
+// Generic damped least squares (Levenberg–Marquardt) with forward-difference derivatives.
+// residuals(p) returns the weighted residual vector; steps are the finite-difference steps. Returns the best p.
+struct LmOptions {
+  int max_iterations = 20;
+  double lambda0 = 1e-3;
+};
+std::vector<double> levenberg_marquardt(
+    const std::vector<double>& start, const std::vector<double>& steps,
+    const std::function<std::vector<double>(const std::vector<double>&)>& residuals, const LmOptions& options,
+    const CancelToken& cancel, double* final_chi2 = nullptr);
+
+}  // namespace pxrd

@@ -1,0 +1,452 @@
+#include "pxrd/lebail.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <Eigen/Dense>
+
+#include "pxrd/error.hpp"
+#include "pxrd/units.hpp"
+
+namespace pxrd {
+
+const char* crystal_system_name(CrystalSystem system) {
+  switch (system) {
+    case CrystalSystem::Cubic: return "cubic";
+    case CrystalSystem::Hexagonal: return "hexagonal";
+    case CrystalSystem::Tetragonal: return "tetragonal";
+    case CrystalSystem::Orthorhombic: return "orthorhombic";
+    case CrystalSystem::Monoclinic: return "monoclinic";
+    case CrystalSystem::Triclinic: return "triclinic";
+  }
+  return "triclinic";
+}
+
+std::vector<double> cell_free_parameters(const Lattice& lattice, CrystalSystem system) {
+  const LatticeParameters p = lattice.parameters();
+  switch (system) {
+    case CrystalSystem::Cubic: return {(p.a_angstrom + p.b_angstrom + p.c_angstrom) / 3.0};
+    case CrystalSystem::Hexagonal:
+    case CrystalSystem::Tetragonal: return {(p.a_angstrom + p.b_angstrom) / 2.0, p.c_angstrom};
+    case CrystalSystem::Orthorhombic: return {p.a_angstrom, p.b_angstrom, p.c_angstrom};
+    case CrystalSystem::Monoclinic: return {p.a_angstrom, p.b_angstrom, p.c_angstrom, p.beta_deg};
+    case CrystalSystem::Triclinic:
+      return {p.a_angstrom, p.b_angstrom, p.c_angstrom, p.alpha_deg, p.beta_deg, p.gamma_deg};
+  }
+  return {};
+}
+
+Lattice cell_from_free_parameters(const std::vector<double>& f, CrystalSystem system) {
+  switch (system) {
+    case CrystalSystem::Cubic: return Lattice::from_parameters(f[0], f[0], f[0], 90, 90, 90);
+    case CrystalSystem::Hexagonal: return Lattice::from_parameters(f[0], f[0], f[1], 90, 90, 120);
+    case CrystalSystem::Tetragonal: return Lattice::from_parameters(f[0], f[0], f[1], 90, 90, 90);
+    case CrystalSystem::Orthorhombic: return Lattice::from_parameters(f[0], f[1], f[2], 90, 90, 90);
+    case CrystalSystem::Monoclinic: return Lattice::from_parameters(f[0], f[1], f[2], 90, f[3], 90);
+    case CrystalSystem::Triclinic: return Lattice::from_parameters(f[0], f[1], f[2], f[3], f[4], f[5]);
+  }
+  return Lattice();
+}
+
+PowderData powder_data_from_pattern(const Pattern& pattern, double two_theta_min_deg, double two_theta_max_deg) {
+  if (pattern.x_unit != XUnit::TwoThetaDeg)
+    throw InputError(pattern.source, 0, "the fit needs a 2θ pattern; convert Q data with its wavelength first");
+  if (!pattern.radiation || !(pattern.radiation->lambda1_angstrom > 0))
+    throw InputError(pattern.source, 0, "the pattern has no wavelength; give --wavelength");
+  PowderData data;
+  data.lambda1_angstrom = pattern.radiation->lambda1_angstrom;
+  if (pattern.radiation->has_second_line()) {
+    data.lambda2_angstrom = pattern.radiation->lambda2_angstrom;
+    data.ratio = pattern.radiation->ratio;
+  }
+  double y_max = 0;
+  for (double v : pattern.y) y_max = std::max(y_max, v);
+  // Without esd, Poisson weights with a floor: simulated (noise-free, scaled) patterns would otherwise give
+  // enormous weights to the near-zero tails.
+  const double floor = std::max(1e-12, 0.01 * y_max);
+  const std::vector<double> w_pattern = pattern.weights();
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern.x[i] < two_theta_min_deg || pattern.x[i] > two_theta_max_deg) continue;
+    data.two_theta_deg.push_back(pattern.x[i]);
+    data.y.push_back(pattern.y[i]);
+    data.w.push_back(pattern.has_esd() ? w_pattern[i] : 1.0 / std::max(pattern.y[i], floor));
+  }
+  if (data.size() < 20) throw InputError(pattern.source, 0, "fewer than 20 data points in the usable 2θ range");
+  return data;
+}
+
+std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, double d_min_angstrom) {
+  const Eigen::Matrix3d rec = lattice.reciprocal_matrix();
+  const LatticeParameters p = lattice.parameters();
+  const double g_max = 1.0 / d_min_angstrom;
+  const int hmax = static_cast<int>(std::ceil(p.a_angstrom * g_max));
+  const int kmax = static_cast<int>(std::ceil(p.b_angstrom * g_max));
+  const int lmax = static_cast<int>(std::ceil(p.c_angstrom * g_max));
+  struct Item {
+    double g;
+    std::array<int, 3> hkl;
+  };
+  std::vector<Item> items;
+  for (int h = 0; h <= hmax; ++h)
+    for (int k = (h == 0 ? 0 : -kmax); k <= kmax; ++k)
+      for (int l = (h == 0 && k == 0 ? 1 : -lmax); l <= lmax; ++l) {
+        const Eigen::Vector3d g = rec.transpose() * Eigen::Vector3d(h, k, l);
+        const double gn = g.norm();
+        if (gn <= g_max) items.push_back({gn, {h, k, l}});
+      }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.g < b.g; });
+  std::vector<ReflectionGroup> groups;
+  for (const Item& it : items) {
+    const double d = 1.0 / it.g;
+    if (!groups.empty() && std::abs(groups.back().d_angstrom - d) <= 1e-5 * d)
+      groups.back().hkls.push_back(it.hkl);
+    else
+      groups.push_back({d, {it.hkl}});
+  }
+  return groups;
+}
+
+void update_reflection_d(std::vector<ReflectionGroup>& groups, const Lattice& lattice) {
+  const Eigen::Matrix3d rt = lattice.reciprocal_matrix().transpose();
+  for (ReflectionGroup& g : groups) {
+    const auto& h = g.hkls.front();
+    g.d_angstrom = 1.0 / (rt * Eigen::Vector3d(h[0], h[1], h[2])).norm();
+  }
+}
+
+double ProfileParams::fwhm_deg(double theta_rad) const {
+  const double t = std::tan(theta_rad);
+  const double g2 = u * t * t + v * t + w;
+  return std::sqrt(std::max(g2, 1e-8)) + std::max(x, 0.0) / std::cos(theta_rad);
+}
+
+double lorentz_polarisation(double two_theta_deg) {
+  const double tt = deg_to_rad(two_theta_deg), th = tt / 2;
+  const double c2 = std::cos(tt);
+  return (1 + c2 * c2) / (std::sin(th) * std::sin(th) * std::cos(th));
+}
+
+double pseudo_voigt(double dx_deg, double fwhm_deg, double eta) {
+  const double x = dx_deg / fwhm_deg;
+  constexpr double kLn2 = 0.69314718055994531;
+  const double g = 2.0 / fwhm_deg * std::sqrt(kLn2 / kPi) * std::exp(-4 * kLn2 * x * x);
+  const double l = 2.0 / (kPi * fwhm_deg) / (1 + 4 * x * x);
+  return eta * l + (1 - eta) * g;
+}
+
+namespace {
+
+// Calls fn(group, point, unit-intensity contribution) for every point inside each group's peak windows.
+template <class Fn>
+void for_each_peak_point(const PowderData& data, const std::vector<ReflectionGroup>& groups,
+                         const ProfileParams& profile, Fn&& fn) {
+  const auto& x = data.two_theta_deg;
+  if (x.empty()) return;
+  const double eta = std::clamp(profile.eta, 0.0, 1.0);
+  const int lines = data.lambda2_angstrom > 0 && data.ratio > 0 ? 2 : 1;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (int line = 0; line < lines; ++line) {
+      const double lambda = line == 0 ? data.lambda1_angstrom : data.lambda2_angstrom;
+      const double factor = line == 0 ? 1.0 : data.ratio;
+      const double tt = d_angstrom_to_two_theta_deg(groups[g].d_angstrom, lambda);
+      if (!std::isfinite(tt) || tt < 1.0 || tt > 179.0) continue;
+      const double centre = tt + profile.zero_deg;
+      const double fwhm = std::max(profile.fwhm_deg(deg_to_rad(tt / 2)), 1e-3);
+      const double half = 12.0 * fwhm;
+      if (centre + half < x.front() || centre - half > x.back()) continue;
+      const double scale = factor * lorentz_polarisation(tt);
+      auto it = std::lower_bound(x.begin(), x.end(), centre - half);
+      for (std::size_t i = static_cast<std::size_t>(it - x.begin()); i < x.size() && x[i] <= centre + half; ++i)
+        fn(g, i, scale * pseudo_voigt(x[i] - centre, fwhm, eta));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<double> peak_profile(const PowderData& data, const std::vector<ReflectionGroup>& groups,
+                                 const std::vector<double>& intensities, const ProfileParams& profile) {
+  std::vector<double> y(data.size(), 0.0);
+  for_each_peak_point(data, groups, profile,
+                      [&](std::size_t g, std::size_t i, double v) { y[i] += intensities[g] * v; });
+  return y;
+}
+
+std::vector<std::vector<double>> background_basis(const PowderData& data, int n_terms) {
+  const std::size_t n = data.size();
+  std::vector<std::vector<double>> basis(static_cast<std::size_t>(std::max(n_terms, 0)), std::vector<double>(n));
+  if (n == 0) return basis;
+  const double lo = data.two_theta_deg.front(), hi = data.two_theta_deg.back();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = hi > lo ? 2 * (data.two_theta_deg[i] - lo) / (hi - lo) - 1 : 0;
+    double t0 = 1, t1 = t;
+    for (int j = 0; j < n_terms; ++j) {
+      double v;
+      if (j == 0) v = t0;
+      else if (j == 1) v = t1;
+      else {
+        v = 2 * t * t1 - t0;
+        t0 = t1;
+        t1 = v;
+      }
+      basis[static_cast<std::size_t>(j)][i] = v;
+    }
+  }
+  return basis;
+}
+
+std::vector<double> linear_fit(const PowderData& data, const std::vector<double>& y_target,
+                               const std::vector<std::vector<double>>& basis, const std::vector<double>* extra) {
+  const int nb = static_cast<int>(basis.size());
+  const int n = nb + (extra ? 1 : 0);
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(n, n);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(n);
+  std::vector<double> row(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const double w = data.w[i];
+    if (w <= 0) continue;
+    for (int j = 0; j < nb; ++j) row[static_cast<std::size_t>(j)] = basis[static_cast<std::size_t>(j)][i];
+    if (extra) row[static_cast<std::size_t>(nb)] = (*extra)[i];
+    for (int j = 0; j < n; ++j) {
+      b(j) += w * row[static_cast<std::size_t>(j)] * y_target[i];
+      for (int k = 0; k <= j; ++k) a(j, k) += w * row[static_cast<std::size_t>(j)] * row[static_cast<std::size_t>(k)];
+    }
+  }
+  for (int j = 0; j < n; ++j)
+    for (int k = j + 1; k < n; ++k) a(j, k) = a(k, j);
+  for (int j = 0; j < n; ++j) a(j, j) += 1e-10 * (a(j, j) + 1e-30);
+  const Eigen::VectorXd c = a.ldlt().solve(b);
+  std::vector<double> out(static_cast<std::size_t>(n));
+  for (int j = 0; j < n; ++j) out[static_cast<std::size_t>(j)] = std::isfinite(c(j)) ? c(j) : 0.0;
+  return out;
+}
+
+double weighted_r_factor(const PowderData& data, const std::vector<double>& y_calc) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const double d = data.y[i] - y_calc[i];
+    num += data.w[i] * d * d;
+    den += data.w[i] * data.y[i] * data.y[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : 1.0;
+}
+
+double expected_r_factor(const PowderData& data, int n_parameters) {
+  double den = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    den += data.w[i] * data.y[i] * data.y[i];
+    if (data.w[i] > 0) ++n;
+  }
+  return den > 0 ? std::sqrt(std::max(n - n_parameters, 1) / den) : 1.0;
+}
+
+std::vector<double> levenberg_marquardt(
+    const std::vector<double>& start, const std::vector<double>& steps,
+    const std::function<std::vector<double>(const std::vector<double>&)>& residuals, const LmOptions& options,
+    const CancelToken& cancel, double* final_chi2) {
+  const int np = static_cast<int>(start.size());
+  std::vector<double> p = start;
+  std::vector<double> r = residuals(p);
+  auto chi2_of = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x * x;
+    return s;
+  };
+  double chi2 = chi2_of(r);
+  double lambda = options.lambda0;
+  const int m = static_cast<int>(r.size());
+  for (int iter = 0; iter < options.max_iterations && np > 0; ++iter) {
+    cancel.throw_if_cancelled();
+    Eigen::MatrixXd j(m, np);
+    for (int k = 0; k < np; ++k) {
+      std::vector<double> q = p;
+      q[static_cast<std::size_t>(k)] += steps[static_cast<std::size_t>(k)];
+      const std::vector<double> rq = residuals(q);
+      for (int i = 0; i < m; ++i)
+        j(i, k) = (rq[static_cast<std::size_t>(i)] - r[static_cast<std::size_t>(i)]) / steps[static_cast<std::size_t>(k)];
+    }
+    const Eigen::Map<const Eigen::VectorXd> rv(r.data(), m);
+    const Eigen::MatrixXd jtj = j.transpose() * j;
+    const Eigen::VectorXd jtr = j.transpose() * rv;
+    bool improved = false;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      Eigen::MatrixXd a = jtj;
+      for (int k = 0; k < np; ++k) a(k, k) += lambda * (jtj(k, k) + 1e-12);
+      const Eigen::VectorXd delta = a.ldlt().solve(-jtr);
+      if (!delta.allFinite()) {
+        lambda *= 10;
+        continue;
+      }
+      std::vector<double> q = p;
+      for (int k = 0; k < np; ++k) q[static_cast<std::size_t>(k)] += delta(k);
+      std::vector<double> rq = residuals(q);
+      const double c2 = chi2_of(rq);
+      if (std::isfinite(c2) && c2 < chi2) {
+        const double gain = (chi2 - c2) / std::max(chi2, 1e-300);
+        p = std::move(q);
+        r = std::move(rq);
+        chi2 = c2;
+        lambda = std::max(lambda / 5, 1e-9);
+        improved = true;
+        if (gain < 1e-7) iter = options.max_iterations;  // converged
+        break;
+      }
+      lambda *= 8;
+    }
+    if (!improved) break;
+  }
+  if (final_chi2) *final_chi2 = chi2;
+  return p;
+}
+
+namespace {
+
+struct LeBailState {
+  const PowderData& data;
+  CrystalSystem system;
+  std::vector<ReflectionGroup> groups;
+  std::vector<std::vector<double>> basis;
+  std::vector<double> intensities;
+};
+
+// Nonlinear parameters: cell free parameters, zero, U, W, X, eta.
+ProfileParams profile_from(const std::vector<double>& p, std::size_t offset, const ProfileParams& base) {
+  ProfileParams prof = base;
+  prof.zero_deg = p[offset];
+  prof.u = std::max(p[offset + 1], 0.0);
+  prof.w = std::max(p[offset + 2], 1e-6);
+  prof.x = std::max(p[offset + 3], 0.0);
+  prof.eta = std::clamp(p[offset + 4], 0.0, 1.0);
+  return prof;
+}
+
+void lebail_update(LeBailState& s, const ProfileParams& profile, const std::vector<double>& bg, int iterations) {
+  const std::size_t n = s.data.size();
+  for (int it = 0; it < iterations; ++it) {
+    const std::vector<double> yp = peak_profile(s.data, s.groups, s.intensities, profile);
+    std::vector<double> num(s.groups.size(), 0.0), den(s.groups.size(), 0.0);
+    for_each_peak_point(s.data, s.groups, profile, [&](std::size_t g, std::size_t i, double v) {
+      if (i >= n || yp[i] <= 1e-300) return;
+      num[g] += v * (s.data.y[i] - bg[i]) / yp[i];
+      den[g] += v;
+    });
+    for (std::size_t g = 0; g < s.groups.size(); ++g)
+      if (den[g] > 0) s.intensities[g] = std::max(0.0, s.intensities[g] * num[g] / den[g]);
+  }
+}
+
+std::vector<double> background_values(const std::vector<std::vector<double>>& basis, const std::vector<double>& c,
+                                      std::size_t n) {
+  std::vector<double> bg(n, 0.0);
+  for (std::size_t j = 0; j < basis.size() && j < c.size(); ++j)
+    for (std::size_t i = 0; i < n; ++i) bg[i] += c[j] * basis[j][i];
+  return bg;
+}
+
+}  // namespace
+
+LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSystem system,
+                        const ProfileParams& start_profile, const LeBailOptions& options, const CancelToken& cancel) {
+  const double lambda_min = data.lambda1_angstrom;
+  const double d_min = two_theta_deg_to_d_angstrom(std::min(data.two_theta_deg.back() + 1.0, 179.0), lambda_min);
+  LeBailState s{data, system, enumerate_reflections(start, d_min), background_basis(data, options.background_terms), {}};
+  const std::size_t n = data.size();
+  // Start: all groups equal, scaled together with the background by linear least squares.
+  s.intensities.assign(s.groups.size(), 1.0);
+  ProfileParams profile = start_profile;
+  {
+    const std::vector<double> unit = peak_profile(data, s.groups, s.intensities, profile);
+    const std::vector<double> c = linear_fit(data, data.y, s.basis, &unit);
+    const double scale = std::max(c.back(), 1e-12);
+    for (double& v : s.intensities) v = scale;
+  }
+  std::vector<double> bg_coef(s.basis.size(), 0.0);
+  auto refit_background = [&](const ProfileParams& prof) {
+    const std::vector<double> yp = peak_profile(data, s.groups, s.intensities, prof);
+    std::vector<double> target(n);
+    for (std::size_t i = 0; i < n; ++i) target[i] = data.y[i] - yp[i];
+    bg_coef = linear_fit(data, target, s.basis, nullptr);
+    return yp;
+  };
+  refit_background(profile);
+
+  std::vector<double> cell = cell_free_parameters(start, system);
+  const std::size_t nc = cell.size();
+  Lattice lattice = start;
+  for (int cycle = 0; cycle < options.cycles; ++cycle) {
+    cancel.throw_if_cancelled();
+    lebail_update(s, profile, background_values(s.basis, bg_coef, n), 3);
+    refit_background(profile);
+    // Least squares of the nonlinear parameters with intensities fixed and the background re-solved.
+    std::vector<double> p = cell;
+    p.insert(p.end(), {profile.zero_deg, profile.u, profile.w, profile.x, profile.eta});
+    std::vector<double> steps;
+    for (std::size_t k = 0; k < nc; ++k) steps.push_back(k < 3 ? 1e-4 : 1e-3);  // Å, then degrees
+    steps.insert(steps.end(), {1e-4, 1e-4, 1e-5, 1e-4, 1e-3});
+    auto residual = [&](const std::vector<double>& q) {
+      std::vector<double> fr(q.begin(), q.begin() + static_cast<long>(nc));
+      std::vector<ReflectionGroup> groups = s.groups;
+      Lattice l;
+      try {
+        l = cell_from_free_parameters(fr, system);
+      } catch (const Error&) {
+        return std::vector<double>(n, 1e30);
+      }
+      update_reflection_d(groups, l);
+      ProfileParams prof = profile_from(q, nc, profile);
+      if (!options.refine_zero) prof.zero_deg = profile.zero_deg;
+      prof.zero_deg = std::clamp(prof.zero_deg, -options.max_zero_deg, options.max_zero_deg);
+      if (!options.refine_profile) {
+        prof.u = profile.u;
+        prof.w = profile.w;
+        prof.x = profile.x;
+        prof.eta = profile.eta;
+      }
+      const std::vector<double> yp = peak_profile(data, groups, s.intensities, prof);
+      std::vector<double> target(n);
+      for (std::size_t i = 0; i < n; ++i) target[i] = data.y[i] - yp[i];
+      const std::vector<double> c = linear_fit(data, target, s.basis, nullptr);
+      const std::vector<double> bg = background_values(s.basis, c, n);
+      std::vector<double> r(n);
+      for (std::size_t i = 0; i < n; ++i) r[i] = std::sqrt(data.w[i]) * (target[i] - bg[i]);
+      return r;
+    };
+    if (!options.refine_cell)
+      for (std::size_t k = 0; k < nc; ++k) steps[k] = 1e-12;
+    LmOptions lm;
+    lm.max_iterations = 4;
+    p = levenberg_marquardt(p, steps, residual, lm, cancel);
+    if (options.refine_cell) {
+      try {
+        lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
+        cell.assign(p.begin(), p.begin() + static_cast<long>(nc));
+        update_reflection_d(s.groups, lattice);
+      } catch (const Error&) {
+      }
+    }
+    ProfileParams np = profile_from(p, nc, profile);
+    np.zero_deg = options.refine_zero ? std::clamp(np.zero_deg, -options.max_zero_deg, options.max_zero_deg)
+                                      : profile.zero_deg;
+    if (options.refine_profile) profile = np;
+    else profile.zero_deg = np.zero_deg;
+    refit_background(profile);
+  }
+  lebail_update(s, profile, background_values(s.basis, bg_coef, n), 5);
+  const std::vector<double> yp = refit_background(profile);
+
+  LeBailResult result;
+  result.lattice = lattice;
+  result.system = system;
+  result.profile = profile;
+  result.background = bg_coef;
+  result.y_background = background_values(s.basis, bg_coef, n);
+  result.y_calc.resize(n);
+  for (std::size_t i = 0; i < n; ++i) result.y_calc[i] = yp[i] + result.y_background[i];
+  result.rwp = weighted_r_factor(data, result.y_calc);
+  result.groups = std::move(s.groups);
+  result.intensities = std::move(s.intensities);
+  return result;
+}
+
+}  // namespace pxrd

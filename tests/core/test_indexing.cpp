@@ -1,0 +1,78 @@
+// Indexing of synthetic peak lists with known cells (zero shift included).
+#include <QtTest>
+
+#include <cmath>
+
+#include "pxrd/indexing.hpp"
+#include "pxrd/units.hpp"
+
+using namespace pxrd;
+
+namespace {
+// 2θ of the first `count` distinct lines of a cell whose reflections pass `allowed`, shifted by zero.
+template <class Allowed>
+std::vector<double> lines_of(const Lattice& lattice, double lambda, double zero, int count, Allowed allowed) {
+  std::vector<double> tt;
+  for (const ReflectionGroup& g : enumerate_reflections(lattice, lambda / 2 / std::sin(deg_to_rad(65.0)))) {
+    bool any = false;
+    for (const auto& h : g.hkls) any = any || allowed(h[0], h[1], h[2]);
+    if (!any) continue;
+    tt.push_back(d_angstrom_to_two_theta_deg(g.d_angstrom, lambda) + zero);
+    if (static_cast<int>(tt.size()) == count) break;
+  }
+  return tt;
+}
+}  // namespace
+
+class TestIndexing : public QObject {
+  Q_OBJECT
+  template <class Allowed>
+  void check(const Lattice& cell, CrystalSystem system, double zero, int count, Allowed allowed) {
+    const auto tt = lines_of(cell, 1.5406, zero, count, allowed);
+    CancelToken cancel;
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, system);
+    const LatticeParameters p = sols[0].lattice.parameters(), t = cell.parameters();
+    QVERIFY(std::abs(p.a_angstrom - t.a_angstrom) < 0.01);
+    QVERIFY(std::abs(p.b_angstrom - t.b_angstrom) < 0.01);
+    QVERIFY(std::abs(p.c_angstrom - t.c_angstrom) < 0.01);
+    QVERIFY(std::abs(sols[0].zero_deg - zero) < 0.02);
+  }
+
+ private slots:
+  void cubicFaceCentred() {
+    // MnO-like rocksalt: fcc reflections only (h, k, l all odd or all even), zero shift 0.06°.
+    const Lattice cell = Lattice::from_parameters(4.445, 4.445, 4.445, 90, 90, 90);
+    const auto tt = lines_of(cell, 1.5406, 0.06, 12, [](int h, int k, int l) {
+      return ((h + k) % 2 == 0) && ((k + l) % 2 == 0);
+    });
+    QVERIFY(tt.size() >= 8);
+    CancelToken cancel;
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, CrystalSystem::Cubic);
+    QVERIFY(std::abs(sols[0].lattice.parameters().a_angstrom - 4.445) < 0.003);
+    QVERIFY(std::abs(sols[0].zero_deg - 0.06) < 0.02);
+    QVERIFY(sols[0].m20 > 20);
+  }
+  void tetragonal() {
+    check(Lattice::from_parameters(4.594, 4.594, 2.959, 90, 90, 90), CrystalSystem::Tetragonal, 0.0, 18,
+          [](int h, int k, int l) { return (h + k + l) % 2 == 0 || h != 0; });
+  }
+  void hexagonal() {
+    check(Lattice::from_parameters(3.25, 3.25, 5.21, 90, 90, 120), CrystalSystem::Hexagonal, -0.03, 16,
+          [](int, int, int) { return true; });
+  }
+  void orthorhombic() {
+    check(Lattice::from_parameters(4.8, 5.9, 7.3, 90, 90, 90), CrystalSystem::Orthorhombic, 0.02, 20,
+          [](int, int, int) { return true; });
+  }
+  void tooFewLines() {
+    CancelToken cancel;
+    QVERIFY(index_peaks({30.0, 40.0}, 1.5406, IndexingOptions{}, cancel).empty());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestIndexing)
+#include "test_indexing.moc"
