@@ -50,5 +50,7 @@ Crystal conventional_standard_cell(const Crystal& crystal, double symprec = 0.01
 Crystal symmetrize(const Crystal& crystal, double symprec = 0.01);
 // "triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic". Throws Error outside 1..230.
 std::string crystal_system_of(int space_group_number);
+// "2.0.2": the spglib in use, for provenance.
+std::string spglib_version();
 
 }  // namespace pxrd

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/symmetry.hpp"
 #include "pxrd/units.hpp"
 
 namespace pxrd {
@@ -339,6 +341,65 @@ std::string format_number(double x, int decimals) {
   return s;
 }
 
+std::string cif_block_name(const Crystal& crystal) {
+  std::string name = crystal.name.empty() ? std::string("structure") : crystal.name;
+  for (char& c : name)
+    if (std::isspace(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+void write_provenance(std::ostringstream& out, const CifProvenance& provenance) {
+  for (const std::string& text : provenance.comment_lines) {
+    // One "# " line per line of text, so that a newline in a comment cannot end the comment.
+    std::istringstream lines(text);
+    std::string line;
+    bool any = false;
+    while (std::getline(lines, line)) {
+      out << "# " << line << "\n";
+      any = true;
+    }
+    if (!any) out << "#\n";
+  }
+}
+
+void write_cell(std::ostringstream& out, const Lattice& lattice) {
+  const LatticeParameters p = lattice.parameters();
+  out << "_cell_length_a   " << format_number(p.a_angstrom, 8) << "\n";
+  out << "_cell_length_b   " << format_number(p.b_angstrom, 8) << "\n";
+  out << "_cell_length_c   " << format_number(p.c_angstrom, 8) << "\n";
+  out << "_cell_angle_alpha   " << format_number(p.alpha_deg, 8) << "\n";
+  out << "_cell_angle_beta   " << format_number(p.beta_deg, 8) << "\n";
+  out << "_cell_angle_gamma   " << format_number(p.gamma_deg, 8) << "\n";
+  out << "_cell_volume   " << format_number(lattice.volume_angstrom3(), 8) << "\n";
+}
+
+// "Fe1", "Fe2", "O1", ...: labels are regenerated because expansion and standardization make the originals ambiguous.
+std::string site_label(const Site& s, std::map<std::string, int>& counters) {
+  return s.element + std::to_string(++counters[s.element]);
+}
+
+// Full H-M symbol of the setting spglib reports ("P 1 21/c 1", "R -3 m:H"), from Gemmi's table, which lists the
+// 530 Hall settings in the same order as spglib's hall_number.
+std::string hermann_mauguin_of(const SpaceGroupInfo& info) {
+  auto squeeze = [](std::string s) {
+    std::string out;
+    for (char c : s)
+      if (!std::isspace(static_cast<unsigned char>(c))) out += c;
+    return out;
+  };
+  const std::string hall = squeeze(info.hall);
+  if (info.hall_number >= 1 && info.hall_number <= 530) {
+    const gemmi::SpaceGroup& sg = gemmi::spacegroup_tables::main[info.hall_number - 1];
+    if (squeeze(sg.hall) == hall) return sg.xhm();
+  }
+  for (const gemmi::SpaceGroup& sg : gemmi::spacegroup_tables::main)
+    if (squeeze(sg.hall) == hall) return sg.xhm();
+  std::string plain;
+  for (char c : info.international)
+    if (c != '_') plain += c;
+  return plain;
+}
+
 }  // namespace
 
 Crystal read_cif_string(const std::string& text, const std::string& source_name) {
@@ -366,34 +427,60 @@ Crystal read_cif_string(const std::string& text, const std::string& source_name)
 Crystal read_cif(const std::string& path) { return read_cif_string(read_file(path), path); }
 
 std::string cif_p1_string(const Crystal& crystal, const CifProvenance& provenance) {
+  if (crystal.sites.empty()) throw Error("cannot write a CIF without atoms");
   std::ostringstream out;
-  for (const std::string& line : provenance.comment_lines) out << "# " << line << "\n";
-  std::string name = crystal.name.empty() ? std::string("structure") : crystal.name;
-  for (char& c : name)
-    if (std::isspace(static_cast<unsigned char>(c))) c = '_';
-  const LatticeParameters p = crystal.lattice.parameters();
-  out << "data_" << name << "\n";
+  write_provenance(out, provenance);
+  out << "data_" << cif_block_name(crystal) << "\n";
   out << "_symmetry_space_group_name_H-M   'P 1'\n";
   out << "_symmetry_Int_Tables_number   1\n";
-  out << "_cell_length_a   " << format_number(p.a_angstrom, 8) << "\n";
-  out << "_cell_length_b   " << format_number(p.b_angstrom, 8) << "\n";
-  out << "_cell_length_c   " << format_number(p.c_angstrom, 8) << "\n";
-  out << "_cell_angle_alpha   " << format_number(p.alpha_deg, 8) << "\n";
-  out << "_cell_angle_beta   " << format_number(p.beta_deg, 8) << "\n";
-  out << "_cell_angle_gamma   " << format_number(p.gamma_deg, 8) << "\n";
-  out << "_cell_volume   " << format_number(crystal.lattice.volume_angstrom3(), 8) << "\n";
+  write_cell(out, crystal.lattice);
   out << "loop_\n _space_group_symop_id\n _space_group_symop_operation_xyz\n  1  'x, y, z'\n";
   out << "loop_\n _atom_site_label\n _atom_site_type_symbol\n _atom_site_fract_x\n _atom_site_fract_y\n"
          " _atom_site_fract_z\n _atom_site_occupancy\n _atom_site_B_iso_or_equiv\n";
-  int index = 0;
-  for (const Site& s : crystal.sites) {
-    std::string label = s.label.empty() ? s.element + std::to_string(index) : s.label;
-    for (char& c : label)
-      if (std::isspace(static_cast<unsigned char>(c))) c = '_';
-    out << "  " << label << "  " << s.element << "  " << format_number(s.frac.x(), 8) << "  "
+  std::map<std::string, int> counters;
+  for (const Site& s : crystal.sites)
+    out << "  " << site_label(s, counters) << "  " << s.element << "  " << format_number(s.frac.x(), 8) << "  "
         << format_number(s.frac.y(), 8) << "  " << format_number(s.frac.z(), 8) << "  "
         << format_number(s.occupancy, 6) << "  " << format_number(s.b_iso_angstrom2, 6) << "\n";
-    ++index;
+  return out.str();
+}
+
+std::string cif_symmetrized_string(const Crystal& crystal, double symprec, const CifProvenance& provenance) {
+  if (crystal.sites.empty()) throw Error("cannot write a CIF without atoms");
+  // The idealized conventional cell in the standard setting; its own dataset gives the operators and orbits.
+  const Crystal conv = conventional_standard_cell(crystal, symprec);
+  const SymmetryDataset ds = symmetry_dataset(conv, symprec);
+  const SpaceGroupInfo& sg = ds.space_group;
+  std::ostringstream out;
+  write_provenance(out, provenance);
+  char tol[64];
+  std::snprintf(tol, sizeof tol, "%g", symprec);
+  out << "# Space group found by spglib " << spglib_version() << " at symprec = " << tol << " A; cell, operators "
+      << "and asymmetric unit of the standardized conventional cell.\n";
+  out << "data_" << cif_block_name(crystal) << "\n";
+  out << "_space_group_crystal_system   " << sg.crystal_system << "\n";
+  out << "_space_group_IT_number   " << sg.number << "\n";
+  out << "_space_group_name_H-M_alt   '" << hermann_mauguin_of(sg) << "'\n";
+  out << "_space_group_name_Hall   '" << sg.hall << "'\n";
+  out << "_symmetry_space_group_name_H-M   '" << hermann_mauguin_of(sg) << "'\n";
+  out << "_symmetry_Int_Tables_number   " << sg.number << "\n";
+  write_cell(out, conv.lattice);
+  out << "loop_\n _space_group_symop_id\n _space_group_symop_operation_xyz\n";
+  for (std::size_t k = 0; k < ds.operations.size(); ++k)
+    out << "  " << k + 1 << "  '" << ds.operations[k].as_xyz() << "'\n";
+  out << "loop_\n _atom_site_label\n _atom_site_type_symbol\n _atom_site_symmetry_multiplicity\n"
+         " _atom_site_Wyckoff_symbol\n _atom_site_fract_x\n _atom_site_fract_y\n _atom_site_fract_z\n"
+         " _atom_site_occupancy\n _atom_site_B_iso_or_equiv\n";
+  std::map<int, int> orbit_size;
+  for (int e : ds.equivalent_atoms) ++orbit_size[e];
+  std::map<std::string, int> counters;
+  for (std::size_t i = 0; i < conv.sites.size(); ++i) {
+    if (ds.equivalent_atoms[i] != static_cast<int>(i)) continue;
+    const Site& s = conv.sites[i];
+    out << "  " << site_label(s, counters) << "  " << s.element << "  " << orbit_size[static_cast<int>(i)] << "  "
+        << ds.wyckoff_letters[i] << "  " << format_number(s.frac.x(), 8) << "  " << format_number(s.frac.y(), 8)
+        << "  " << format_number(s.frac.z(), 8) << "  " << format_number(s.occupancy, 6) << "  "
+        << format_number(s.b_iso_angstrom2, 6) << "\n";
   }
   return out.str();
 }

@@ -157,6 +157,11 @@ std::string crystal_system_of(int n) {
   return "cubic";
 }
 
+std::string spglib_version() {
+  return std::to_string(spg_get_major_version()) + "." + std::to_string(spg_get_minor_version()) + "." +
+         std::to_string(spg_get_micro_version());
+}
+
 SymmetryDataset symmetry_dataset(const Crystal& crystal, double symprec) {
   const DatasetPtr ds = get_dataset(crystal, symprec);
   SymmetryDataset out;

@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/cif.hpp"
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/symmetry.hpp"
 #include "pxrd/units.hpp"
 
 namespace {
@@ -65,6 +68,37 @@ std::vector<std::pair<std::string, std::string>> split_cifs(const std::string& a
     pos = next;
   }
   return out;
+}
+
+// True when both crystals have the same lattice and a one-to-one pairing of sites with equal element, occupancy and
+// B_iso, within tol_angstrom (periodic).
+bool same_structure(const pxrd::Crystal& a, const pxrd::Crystal& b, double tol_angstrom, std::string* why) {
+  if (a.size() != b.size()) {
+    *why = "sizes " + std::to_string(a.size()) + " vs " + std::to_string(b.size());
+    return false;
+  }
+  if ((a.lattice.metric_tensor() - b.lattice.metric_tensor()).cwiseAbs().maxCoeff() > 1e-5) {
+    *why = "lattices differ";
+    return false;
+  }
+  std::vector<bool> used(b.size(), false);
+  for (const auto& s : a.sites) {
+    bool found = false;
+    for (std::size_t j = 0; j < b.size() && !found; ++j) {
+      const auto& t = b.sites[j];
+      if (used[j] || t.element != s.element || std::abs(t.occupancy - s.occupancy) > 1e-6 ||
+          std::abs(t.b_iso_angstrom2 - s.b_iso_angstrom2) > 1e-5)
+        continue;
+      Eigen::Vector3d d = s.frac - t.frac;
+      for (int k = 0; k < 3; ++k) d[k] -= std::round(d[k]);
+      if (a.lattice.to_cartesian(d).norm() < tol_angstrom) used[j] = found = true;
+    }
+    if (!found) {
+      *why = "no partner for a " + s.element + " site";
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -141,6 +175,59 @@ class TestCif : public QObject {
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::read_cif(data_path("does_not_exist.cif")));
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::read_cif_string("", "empty"));
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::read_cif_string("data_x\n_cell_length_a 1\n", "x"));
+  }
+  void p1_round_trip_with_provenance() {
+    pxrd::Crystal c = pxrd::read_cif(example_path("PbSO4-Wyckoff.cif"));
+    c.sites[3].occupancy = 0.625;
+    pxrd::CifProvenance prov;
+    prov.comment_lines = {"input pattern: PBSO4.XRA", "R_wp: 0.123\nsecond line"};
+    const std::string text = pxrd::cif_p1_string(c, prov);
+    QVERIFY(text.rfind("# input pattern: PBSO4.XRA\n# R_wp: 0.123\n# second line\n", 0) == 0);
+    const pxrd::Crystal back = pxrd::read_cif_string(text, "p1");
+    std::string why;
+    QVERIFY2(same_structure(c, back, 1e-6, &why), why.c_str());
+    const QString dir = QDir::tempPath() + "/pxrd_test_cif_" + QString::number(QCoreApplication::applicationPid());
+    QDir().mkpath(dir);
+    const std::string path = (dir + "/out.cif").toStdString();
+    pxrd::write_cif(path, text);
+    QVERIFY2(same_structure(c, pxrd::read_cif(path), 1e-6, &why), why.c_str());
+    QDir(dir).removeRecursively();
+  }
+  void symmetrized_round_trip_pbso4() {
+    const pxrd::Crystal c = pxrd::read_cif(example_path("PbSO4-Wyckoff.cif"));
+    const std::string text = pxrd::cif_symmetrized_string(c, 0.01);
+    QVERIFY(text.find("symprec = 0.01 A") != std::string::npos);
+    QVERIFY(text.find("_space_group_IT_number   62") != std::string::npos);
+    QVERIFY(text.find("_space_group_name_H-M_alt   'P n m a'") != std::string::npos);
+    QVERIFY(text.find("'-x+1/2, -y, z+1/2'") != std::string::npos);
+    // Asymmetric unit: Pb, S, O1, O2 on 4c, O3 on 8d.
+    int rows_4c = 0, rows_8d = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("  4  c  ") != std::string::npos) ++rows_4c;
+      if (line.find("  8  d  ") != std::string::npos) ++rows_8d;
+    }
+    QCOMPARE(rows_4c, 4);
+    QCOMPARE(rows_8d, 1);
+    const pxrd::Crystal back = pxrd::read_cif_string(text, "sym");
+    std::string why;
+    QVERIFY2(same_structure(pxrd::conventional_standard_cell(c, 0.01), back, 1e-5, &why), why.c_str());
+    QCOMPARE(pxrd::find_space_group(back, 1e-4).number, 62);
+  }
+  void symmetrized_round_trip_mp20() {
+    // 40 MP-20 structures over many space groups: write the asymmetric unit, read it back, expand, compare.
+    const auto cifs = split_cifs(pxrd::read_file(data_path("mp20_test_first40.cifs")));
+    std::set<int> groups;
+    for (const auto& [header, text] : cifs) {
+      const pxrd::Crystal c = pxrd::read_cif_string(text, header);
+      const std::string sym = pxrd::cif_symmetrized_string(c, 0.1);
+      const pxrd::Crystal back = pxrd::read_cif_string(sym, header + " (symmetrized)");
+      std::string why;
+      QVERIFY2(same_structure(pxrd::conventional_standard_cell(c, 0.1), back, 1e-4, &why),
+               (header + ": " + why).c_str());
+      groups.insert(pxrd::find_space_group(c, 0.1).number);
+    }
+    QVERIFY(groups.size() >= 15);
   }
   void mp20_p1_strings_parse_fast() {
     const auto cifs = split_cifs(pxrd::read_file(data_path("mp20_test_first40.cifs")));
