@@ -29,7 +29,7 @@ class Reader {
   virtual std::string id() const = 0;                       // "xrdml", "bruker_raw", ...
   virtual std::string description() const = 0;             // one line for `pxrd-diff formats`
   virtual std::vector<std::string> extensions() const = 0;  // lower case, without the dot
-  // How sure the reader is that a file starting with `head` (at most the first 4 KiB) is its format.
+  // How sure the reader is that a file starting with `head` (at most the first 16 KiB) is its format.
   // The extension is only a hint given to break ties; formats are picked by content.
   virtual int sniff(std::string_view head, std::string_view extension) const = 0;
   // Parses the whole file content. `path` is only used for messages and Pattern::source.

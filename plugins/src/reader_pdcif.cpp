@@ -1,4 +1,119 @@
+// pdCIF through xylib (it reads loops, range tags and several blocks correctly). We choose the columns:
+// x = the measured angle (_pd_meas_2theta_scan, or generated from _pd_meas_2theta_range_*), else the
+// processed one; y = the observed intensity (_pd_meas_counts_total, _pd_meas_intensity_total, then
+// _pd_proc_intensity_total/net). Calculated columns (_pd_calc_*) and the background are never read as data.
+#include <xylib/xylib.h>
+
+#include <memory>
+
 #include "builtin.hpp"
+#include "util.hpp"
+
 namespace pxrd::formats::detail {
-void add_pdcif_reader(PluginHost&) {}
+namespace {
+
+int find_column(const xylib::Block& b, std::initializer_list<const char*> names) {
+  for (const char* n : names)
+    for (int c = 1; c <= b.get_column_count(); ++c)
+      if (b.get_column(c).get_name() == n) return c;
+  return 0;
 }
+
+// "1.5406(2)" -> 1.5406.
+double cif_number(const std::string& text) {
+  std::string t = trim(text);
+  const auto paren = t.find('(');
+  if (paren != std::string::npos) t.resize(paren);
+  double v = 0;
+  return parse_number(t, v) ? v : 0.0;
+}
+
+class PdcifReader : public Reader {
+ public:
+  std::string id() const override { return "pdcif"; }
+  std::string description() const override {
+    return "powder CIF (measured/processed loops, range tags, several blocks; observed intensities only; via xylib)";
+  }
+  std::vector<std::string> extensions() const override { return {"cif", "pdcif", "rtv"}; }
+  int sniff(std::string_view head, std::string_view) const override {
+    if (head.find("data_") == std::string_view::npos) return kSniffNo;
+    for (const char* tag : {"_pd_meas_", "_pd_proc_", "_pd_block_id", "_pd_calc_"})
+      if (head.find(tag) != std::string_view::npos) return 80;
+    return kSniffNo;
+  }
+
+  Pattern read(const std::string& content, const std::string& path) const override {
+    std::unique_ptr<xylib::DataSet> ds;
+    try {
+      ds.reset(xylib::load_string(content, "pdcif"));
+    } catch (const std::exception& e) {
+      throw InputError(path, 0, std::string("pdCIF: ") + e.what());
+    }
+    Pattern p;
+    const xylib::Block* chosen = nullptr;
+    int xc = 0, yc = 0, profiles = 0;
+    double l1 = 0, l2 = 0, w2 = 0, w1 = 0;
+    for (int i = 0; ds && i < ds->get_block_count(); ++i) {
+      const xylib::Block& b = *ds->get_block(i);
+      const int y = find_column(b, {"meas_counts_total", "meas_intensity_total", "proc_intensity_total",
+                                    "proc_intensity_net", "meas_counts_net", "meas_intensity_net"});
+      const int x = find_column(b, {"meas_2theta_scan", "meas_2theta", "meas_angle_2theta",
+                                    "proc_2theta_corrected", "proc_2theta"});
+      if (y && x) {
+        ++profiles;
+        if (!chosen) chosen = &b, xc = x, yc = y;
+      }
+      if (b.meta.has_key("diffrn_radiation_wavelength") && l1 == 0)
+        l1 = cif_number(b.meta.get("diffrn_radiation_wavelength"));
+      // A wavelength loop (Kα1, Kα2 with weights).
+      const int wl = find_column(b, {"diffrn_radiation_wavelength"});
+      const int wt = find_column(b, {"diffrn_radiation_wavelength_wt"});
+      if (wl && b.get_point_count() >= 1 && l1 == 0) {
+        l1 = b.get_column(wl).get_value(0);
+        w1 = wt ? b.get_column(wt).get_value(0) : 1.0;
+        if (b.get_point_count() >= 2) {
+          l2 = b.get_column(wl).get_value(1);
+          w2 = wt ? b.get_column(wt).get_value(1) : 0.0;
+        }
+      }
+      if (b.meta.has_key("diffrn_radiation_probe")) p.metadata["probe"] = trim(b.meta.get("diffrn_radiation_probe"));
+    }
+    if (!chosen) throw InputError(path, 0, "pdCIF: no block with an observed profile (x and _pd_meas/_pd_proc intensity)");
+    const int n = chosen->get_point_count();
+    if (n <= 0) throw InputError(path, 0, "pdCIF: the profile loop is empty");
+    const xylib::Column& cx = chosen->get_column(xc);
+    const xylib::Column& cy = chosen->get_column(yc);
+    const int ce = find_column(*chosen, {(cy.get_name() + "_err").c_str()});
+    p.x.resize(static_cast<std::size_t>(n));
+    p.y.resize(static_cast<std::size_t>(n));
+    if (ce) p.esd.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      p.x[static_cast<std::size_t>(i)] = cx.get_value(i);
+      p.y[static_cast<std::size_t>(i)] = cy.get_value(i);
+      if (ce) p.esd[static_cast<std::size_t>(i)] = chosen->get_column(ce).get_value(i);
+    }
+    p.metadata["x_column"] = "_pd_" + cx.get_name();
+    p.metadata["y_column"] = "_pd_" + cy.get_name();
+    if (!chosen->get_name().empty()) p.metadata["block"] = chosen->get_name();
+    if (profiles > 1) {
+      p.metadata["profiles"] = std::to_string(profiles);
+      p.history.push_back("first_profile_block_only(blocks=" + std::to_string(profiles) + ")");
+    }
+    set_radiation(p, l1, l2, w1 > 0 ? w2 / w1 : 0.0);
+    const auto put = [&](const char* meta, const char* key) {
+      if (chosen->meta.has_key(key) && !trim(chosen->meta.get(key)).empty() && trim(chosen->meta.get(key)) != "?")
+        p.metadata[meta] = trim(chosen->meta.get(key));
+    };
+    put("instrument", "diffrn_measurement_device_type");
+    put("date", "pd_meas_datetime_initiated");
+    put("step", "pd_meas_2theta_range_inc");
+    put("sample", "pd_spec_id");
+    return p;
+  }
+};
+
+}  // namespace
+
+void add_pdcif_reader(PluginHost& host) { host.add_reader(std::make_unique<PdcifReader>()); }
+
+}  // namespace pxrd::formats::detail

@@ -19,7 +19,7 @@ namespace pxrd::formats {
 namespace {
 // Files larger than this are refused before reading (no diffraction pattern comes close).
 constexpr long long kMaxFileBytes = 2LL << 30;
-constexpr std::size_t kSniffBytes = 4096;
+constexpr std::size_t kSniffBytes = 16384;
 
 std::string executable_dir() {
   char buf[4096];

@@ -69,6 +69,19 @@ double number_or_throw(std::string_view token, const std::string& path, int line
   return v;
 }
 
+std::vector<double> number_list(std::string_view text, const std::string& path, int line, const char* what) {
+  std::vector<double> out;
+  std::size_t i = 0;
+  const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (i < text.size()) {
+    while (i < text.size() && ws(text[i])) ++i;
+    const std::size_t b = i;
+    while (i < text.size() && !ws(text[i])) ++i;
+    if (i > b) out.push_back(number_or_throw(text.substr(b, i - b), path, line, what));
+  }
+  return out;
+}
+
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> out;
   std::size_t i = 0;

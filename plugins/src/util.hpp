@@ -25,6 +25,8 @@ std::string_view strip_bom(std::string_view s);
 bool parse_number(std::string_view token, double& value);
 // Same but throws InputError(path, line, "<what> is not a number: '<token>'").
 double number_or_throw(std::string_view token, const std::string& path, int line, const char* what);
+// All whitespace-separated numbers of a text (e.g. an XML element); throws naming `what` on a bad token.
+std::vector<double> number_list(std::string_view text, const std::string& path, int line, const char* what);
 // Splits on spaces, tabs, commas and semicolons.
 std::vector<std::string_view> split_fields(std::string_view line);
 
