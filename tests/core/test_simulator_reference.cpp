@@ -4,67 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <sstream>
-#include <string>
 #include <vector>
 
-#include "pxrd/elements.hpp"
+#include "../data/simulator/reference_loader.hpp"
 #include "pxrd/simulator.hpp"
 
 namespace {
 
-struct RefPeak {
-  double two_theta_deg, intensity;
-};
-struct RefEntry {
-  std::string id;
-  pxrd::Crystal crystal;
-  std::vector<RefPeak> peaks;
-};
-
-std::vector<RefEntry> load_reference(const std::string& path) {
-  std::vector<RefEntry> out;
-  const std::string cmd = "xz -dc '" + path + "'";
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return out;
-  std::string text;
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
-  pclose(pipe);
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    std::string tag;
-    ls >> tag;
-    if (tag == "S") {
-      RefEntry e;
-      int index;
-      ls >> index >> e.id;
-      e.crystal.name = e.id;
-      e.crystal.source = e.id;
-      out.push_back(std::move(e));
-    } else if (tag == "L") {
-      Eigen::Matrix3d m;
-      for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) ls >> m(i, j);
-      out.back().crystal.lattice = pxrd::Lattice(m);
-    } else if (tag == "A") {
-      pxrd::Site s;
-      ls >> s.element >> s.frac[0] >> s.frac[1] >> s.frac[2] >> s.occupancy;
-      s.atomic_number = pxrd::atomic_number(s.element);
-      out.back().crystal.sites.push_back(s);
-    } else if (tag == "P") {
-      RefPeak p;
-      ls >> p.two_theta_deg >> p.intensity;
-      out.back().peaks.push_back(p);
-    }
-  }
-  return out;
-}
+using pxrd_sim_ref::RefPeak;
 
 constexpr double kTwoThetaTolDeg = 0.001;
 bool intensity_close(double a, double reference) { return std::abs(a - reference) <= 0.5 + 0.01 * reference; }
@@ -75,7 +22,7 @@ class TestSimulatorReference : public QObject {
   Q_OBJECT
  private slots:
   void matches_pymatgen_on_500_mp20_structures() {
-    const auto entries = load_reference(PXRD_TEST_DATA_DIR "/simulator/pymatgen_reference.txt.xz");
+    const auto entries = pxrd_sim_ref::load_reference(PXRD_TEST_DATA_DIR "/simulator/pymatgen_reference.txt.xz");
     QVERIFY2(entries.size() >= 500, "reference file missing or short (run tools/dev/pymatgen_sim_reference.py)");
     pxrd::StickOptions opt;
     opt.lambda_angstrom = 1.54184;  // pymatgen "CuKa"
