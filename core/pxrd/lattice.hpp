@@ -31,7 +31,10 @@ class Lattice {
 
   // Niggli-reduced lattice (Grosse-Kunstleve, Sauter & Adams 2004). If transform is given, it receives the
   // integer matrix T with reduced.matrix() = T * matrix().
+  // tolerance is relative: ε = tolerance · V^(2/3) Å² on the metric entries. Result has det > 0.
   Lattice niggli_reduced(double tolerance = 1e-5, Eigen::Matrix3d* transform = nullptr) const;
+  // LLL-reduced lattice (Lenstra, Lenstra & Lovász 1982, δ = 0.75 as in pymatgen); transform as above.
+  Lattice lll_reduced(double delta = 0.75, Eigen::Matrix3d* transform = nullptr) const;
 
  private:
   Eigen::Matrix3d matrix_;
