@@ -1,0 +1,53 @@
+#pragma once
+// Direct-space structure search: parallel tempering of atomic positions in a fixed cell against the integrated
+// intensities extracted by a Le Bail fit (overlapping reflections compared as sums), with an anti-bump term.
+#include <vector>
+
+#include "pxrd/cancel.hpp"
+#include "pxrd/crystal.hpp"
+#include "pxrd/lebail.hpp"
+
+namespace pxrd {
+
+// Σ over each group's hkls of |F|² (both Friedel mates), F with pymatgen's form factors (pxrd/scattering.hpp),
+// occupancies and exp(−B s²). d is taken from crystal.lattice.
+std::vector<double> group_intensities(const Crystal& crystal, const std::vector<ReflectionGroup>& groups);
+
+// Observed intensities for the search: Le Bail groups merged into clusters that the data cannot separate.
+struct IntensityTarget {
+  std::vector<ReflectionGroup> groups;
+  std::vector<int> cluster_of_group;     // cluster index of every group
+  std::vector<double> cluster_intensity; // observed, summed over the cluster
+  std::vector<double> cluster_weight;
+};
+// Groups closer than `overlap_fwhm` × FWHM in 2θ (λ1) are one cluster.
+IntensityTarget intensity_target_from_lebail(const LeBailResult& lebail, const PowderData& data,
+                                             double overlap_fwhm = 0.5);
+// R on clusters with the least-squares scale: sqrt(Σ w (Io − c Ic)² / Σ w Io²).
+double intensity_r_factor(const IntensityTarget& target, const std::vector<double>& group_intensity);
+
+struct DirectSpaceOptions {
+  int replicas = 6;
+  long sweeps = 400;               // one sweep = one move per atom per replica
+  double time_budget_s = 10;       // the search stops early at this wall time
+  double t_min = 0.0005, t_max = 0.08;  // temperatures, in units of the cost (R²)
+  double bump_factor = 0.75;       // minimum distance = factor × (r_cov,i + r_cov,j)
+  unsigned long long seed = 1;
+  int results = 6;                 // best distinct configurations returned
+};
+
+struct DirectSpaceResult {
+  Crystal crystal;   // P1, in the given cell
+  double r_intensity = 1;
+  double cost = 1;   // R² + anti-bump penalty
+};
+
+// atomic_numbers: the full content of the cell. seeds (may be empty): starting structures with the same
+// content (e.g. generator samples), used for the first replicas. Sorted by cost.
+std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target, const Lattice& lattice,
+                                                   const std::vector<int>& atomic_numbers,
+                                                   const std::vector<Crystal>& seeds,
+                                                   const DirectSpaceOptions& options, const CancelToken& cancel,
+                                                   ProgressSink& progress);
+
+}  // namespace pxrd

@@ -1,0 +1,48 @@
+#pragma once
+// Rietveld refinement by damped least squares (Levenberg–Marquardt, forward-difference derivatives) of cell
+// (constrained to a crystal system), zero, profile (U, W, X, η), fractional coordinates and one B_iso per
+// element; scale and Chebyshev background are solved linearly at every step.
+#include <string>
+#include <vector>
+
+#include "pxrd/cancel.hpp"
+#include "pxrd/crystal.hpp"
+#include "pxrd/lebail.hpp"
+
+namespace pxrd {
+
+struct RietveldOptions {
+  int iterations = 25;
+  int background_terms = 8;
+  bool refine_cell = true;
+  bool refine_zero = true;
+  bool refine_profile = true;
+  bool refine_coordinates = true;
+  bool refine_b_iso = true;
+  double max_zero_deg = 0.5;
+  double b_iso_start_angstrom2 = 0.5;
+};
+
+struct RietveldResult {
+  Crystal crystal;                 // refined (P1, in the refined cell)
+  CrystalSystem system = CrystalSystem::Triclinic;
+  ProfileParams profile;
+  double scale = 0;
+  std::vector<double> background;  // Chebyshev coefficients
+  std::vector<double> y_calc;      // on the data points, background included
+  std::vector<double> y_background;
+  double rwp = 1, rexp = 0, gof = 0;
+  double rwp2_profile = 1;         // ∫(a − b)² / ∫a² of background-free observed vs calculated, both max 1
+  int n_parameters = 0;
+  int n_points = 0;
+};
+
+// Evaluates a structure without refining anything but scale and background (for ranking and the ablation).
+RietveldResult rietveld_evaluate(const PowderData& data, const Crystal& crystal, const ProfileParams& profile,
+                                 int background_terms = 8);
+
+RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, CrystalSystem system,
+                               const ProfileParams& start_profile, const RietveldOptions& options,
+                               const CancelToken& cancel);
+
+}  // namespace pxrd

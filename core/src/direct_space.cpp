@@ -1,0 +1,401 @@
+#include "pxrd/direct_space.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <complex>
+#include <random>
+
+#include "pxrd/elements.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/scattering.hpp"
+#include "pxrd/units.hpp"
+
+namespace pxrd {
+
+std::vector<double> group_intensities(const Crystal& crystal, const std::vector<ReflectionGroup>& groups) {
+  const Eigen::Matrix3d rt = crystal.lattice.reciprocal_matrix().transpose();
+  // Sites of one kind (element, occupancy, B) share their amplitude: computed once per reflection.
+  std::vector<const Site*> kinds;
+  std::vector<std::size_t> kind_of;
+  for (const Site& site : crystal.sites) {
+    std::size_t k = 0;
+    while (k < kinds.size() && !(kinds[k]->atomic_number == site.atomic_number && kinds[k]->occupancy == site.occupancy &&
+                                 kinds[k]->b_iso_angstrom2 == site.b_iso_angstrom2))
+      ++k;
+    if (k == kinds.size()) kinds.push_back(&site);
+    kind_of.push_back(k);
+  }
+  std::vector<double> amp(kinds.size());
+  std::vector<double> out(groups.size(), 0.0);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    double sum = 0;
+    for (const auto& h : groups[g].hkls) {
+      const Eigen::Vector3d hv(h[0], h[1], h[2]);
+      const double s = (rt * hv).norm() / 2;  // sinθ/λ = 1/(2d)
+      for (std::size_t k = 0; k < kinds.size(); ++k)
+        amp[k] = xray_form_factor(kinds[k]->atomic_number, s) * kinds[k]->occupancy *
+                 std::exp(-kinds[k]->b_iso_angstrom2 * s * s);
+      double re = 0, im = 0;
+      for (std::size_t i = 0; i < crystal.sites.size(); ++i) {
+        const double phase = 2 * kPi * hv.dot(crystal.sites[i].frac);
+        re += amp[kind_of[i]] * std::cos(phase);
+        im += amp[kind_of[i]] * std::sin(phase);
+      }
+      sum += 2 * (re * re + im * im);
+    }
+    out[g] = sum;
+  }
+  return out;
+}
+
+IntensityTarget intensity_target_from_lebail(const LeBailResult& lebail, const PowderData& data, double overlap_fwhm) {
+  IntensityTarget t;
+  t.groups = lebail.groups;
+  t.cluster_of_group.assign(t.groups.size(), -1);
+  const double lo = data.two_theta_deg.front(), hi = data.two_theta_deg.back();
+  double last_tt = -1e9;
+  for (std::size_t g = 0; g < t.groups.size(); ++g) {
+    const double tt = d_angstrom_to_two_theta_deg(t.groups[g].d_angstrom, data.lambda1_angstrom);
+    if (!std::isfinite(tt) || tt < lo || tt > hi) continue;
+    const double fwhm = lebail.profile.fwhm_deg(deg_to_rad(tt / 2));
+    if (t.cluster_intensity.empty() || tt - last_tt > overlap_fwhm * fwhm) t.cluster_intensity.push_back(0.0);
+    t.cluster_of_group[g] = static_cast<int>(t.cluster_intensity.size()) - 1;
+    t.cluster_intensity.back() += lebail.intensities[g];
+    last_tt = tt;
+  }
+  double max_i = 0;
+  for (double v : t.cluster_intensity) max_i = std::max(max_i, v);
+  // Intensity "counting" weights with a floor, so that weak clusters still count but do not dominate.
+  for (double v : t.cluster_intensity) t.cluster_weight.push_back(1.0 / (std::max(v, 0.0) + 0.02 * max_i + 1e-300));
+  return t;
+}
+
+namespace {
+
+double r2_of_clusters(const IntensityTarget& t, const std::vector<double>& ic) {
+  double oo = 0, oc = 0, cc = 0;
+  for (std::size_t c = 0; c < ic.size(); ++c) {
+    const double w = t.cluster_weight[c], o = t.cluster_intensity[c];
+    oo += w * o * o;
+    oc += w * o * ic[c];
+    cc += w * ic[c] * ic[c];
+  }
+  if (oo <= 0) return 1.0;
+  if (cc <= 0) return 1.0;
+  return std::max(0.0, 1.0 - oc * oc / (oo * cc));
+}
+
+std::vector<double> clusters_from_groups(const IntensityTarget& t, const std::vector<double>& group_intensity) {
+  std::vector<double> ic(t.cluster_intensity.size(), 0.0);
+  for (std::size_t g = 0; g < group_intensity.size(); ++g)
+    if (t.cluster_of_group[g] >= 0) ic[static_cast<std::size_t>(t.cluster_of_group[g])] += group_intensity[g];
+  return ic;
+}
+
+}  // namespace
+
+double intensity_r_factor(const IntensityTarget& target, const std::vector<double>& group_intensity) {
+  return std::sqrt(r2_of_clusters(target, clusters_from_groups(target, group_intensity)));
+}
+
+namespace {
+
+using Complex = std::complex<double>;
+
+struct Hkl {
+  int h, k, l;
+  int cluster;
+};
+
+// Shared, read-only data of a search.
+struct Problem {
+  const IntensityTarget* target = nullptr;
+  Lattice lattice;
+  Eigen::Matrix3d to_cart, to_frac;  // column vectors: cart = to_cart * frac
+  std::vector<Hkl> hkls;
+  int hmax = 0, kmax = 0, lmax = 0;
+  std::vector<int> atom_species;             // per atom, index into species
+  std::vector<int> species_z;
+  std::vector<std::vector<double>> form;     // [species][hkl]
+  std::vector<std::vector<double>> min_dist; // [species][species], Å
+  double bump_weight = 1.0;
+};
+
+struct State {
+  std::vector<Eigen::Vector3d> frac;
+  std::vector<std::vector<Complex>> phase;  // [atom][hkl], without the form factor
+  std::vector<Complex> f;                   // structure factor per hkl
+  double r2 = 1, bump = 0, cost = 1;
+};
+
+void atom_phases(const Problem& p, const Eigen::Vector3d& x, std::vector<Complex>& out) {
+  auto powers = [](double t, int n) {
+    std::vector<Complex> v(static_cast<std::size_t>(2 * n + 1));
+    const Complex e(std::cos(2 * kPi * t), std::sin(2 * kPi * t));
+    v[static_cast<std::size_t>(n)] = 1;
+    for (int i = 1; i <= n; ++i) {
+      v[static_cast<std::size_t>(n + i)] = v[static_cast<std::size_t>(n + i - 1)] * e;
+      v[static_cast<std::size_t>(n - i)] = std::conj(v[static_cast<std::size_t>(n + i)]);
+    }
+    return v;
+  };
+  const auto px = powers(x(0), p.hmax), py = powers(x(1), p.kmax), pz = powers(x(2), p.lmax);
+  out.resize(p.hkls.size());
+  for (std::size_t j = 0; j < p.hkls.size(); ++j) {
+    const Hkl& h = p.hkls[j];
+    out[j] = px[static_cast<std::size_t>(h.h + p.hmax)] * py[static_cast<std::size_t>(h.k + p.kmax)] *
+             pz[static_cast<std::size_t>(h.l + p.lmax)];
+  }
+}
+
+double r2_of_state(const Problem& p, const std::vector<Complex>& f) {
+  std::vector<double> ic(p.target->cluster_intensity.size(), 0.0);
+  for (std::size_t j = 0; j < p.hkls.size(); ++j) ic[static_cast<std::size_t>(p.hkls[j].cluster)] += 2 * std::norm(f[j]);
+  return r2_of_clusters(*p.target, ic);
+}
+
+// Overlap penalty of atom a at x against every other atom (27 neighbouring images of the wrapped difference).
+double bump_of_atom(const Problem& p, const State& s, std::size_t a, const Eigen::Vector3d& x, std::size_t skip) {
+  double pen = 0;
+  for (std::size_t b = 0; b < s.frac.size(); ++b) {
+    if (b == a || b == skip) continue;
+    Eigen::Vector3d d = x - s.frac[b];
+    for (int k = 0; k < 3; ++k) d(k) -= std::round(d(k));
+    double best = 1e30;
+    for (int i = -1; i <= 1; ++i)
+      for (int j = -1; j <= 1; ++j)
+        for (int k = -1; k <= 1; ++k) best = std::min(best, (p.to_cart * (d + Eigen::Vector3d(i, j, k))).squaredNorm());
+    const double dmin = p.min_dist[static_cast<std::size_t>(p.atom_species[a])][static_cast<std::size_t>(p.atom_species[b])];
+    const double dist = std::sqrt(best);
+    if (dist < dmin) pen += (1 - dist / dmin) * (1 - dist / dmin);
+  }
+  return pen;
+}
+
+void init_state(const Problem& p, State& s) {
+  const std::size_t n = s.frac.size();
+  s.phase.assign(n, {});
+  s.f.assign(p.hkls.size(), Complex(0, 0));
+  for (std::size_t a = 0; a < n; ++a) {
+    atom_phases(p, s.frac[a], s.phase[a]);
+    const auto& fs = p.form[static_cast<std::size_t>(p.atom_species[a])];
+    for (std::size_t j = 0; j < p.hkls.size(); ++j) s.f[j] += fs[j] * s.phase[a][j];
+  }
+  s.bump = 0;
+  for (std::size_t a = 0; a < n; ++a) s.bump += bump_of_atom(p, s, a, s.frac[a], a) / 2;
+  s.r2 = r2_of_state(p, s.f);
+  s.cost = s.r2 + p.bump_weight * s.bump;
+}
+
+Eigen::Vector3d wrap(Eigen::Vector3d x) {
+  for (int k = 0; k < 3; ++k) x(k) -= std::floor(x(k));
+  return x;
+}
+
+Crystal crystal_of(const Problem& p, const State& s) {
+  Crystal c;
+  c.lattice = p.lattice;
+  for (std::size_t a = 0; a < s.frac.size(); ++a) {
+    Site site;
+    site.atomic_number = p.species_z[static_cast<std::size_t>(p.atom_species[a])];
+    site.element = element_symbol(site.atomic_number);
+    site.frac = wrap(s.frac[a]);
+    c.sites.push_back(site);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target, const Lattice& lattice,
+                                                   const std::vector<int>& atomic_numbers,
+                                                   const std::vector<Crystal>& seeds,
+                                                   const DirectSpaceOptions& options, const CancelToken& cancel,
+                                                   ProgressSink& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (atomic_numbers.empty()) throw Error("direct-space search: no atoms");
+  Problem p;
+  p.target = &target;
+  p.lattice = lattice;
+  p.to_cart = lattice.matrix().transpose();
+  p.to_frac = p.to_cart.inverse();
+  for (int z : atomic_numbers) {
+    auto it = std::find(p.species_z.begin(), p.species_z.end(), z);
+    if (it == p.species_z.end()) {
+      p.species_z.push_back(z);
+      p.atom_species.push_back(static_cast<int>(p.species_z.size()) - 1);
+    } else {
+      p.atom_species.push_back(static_cast<int>(it - p.species_z.begin()));
+    }
+  }
+  const Eigen::Matrix3d rt = lattice.reciprocal_matrix().transpose();
+  std::vector<double> s_of;
+  for (std::size_t g = 0; g < target.groups.size(); ++g) {
+    if (target.cluster_of_group[g] < 0) continue;
+    for (const auto& h : target.groups[g].hkls) {
+      p.hkls.push_back({h[0], h[1], h[2], target.cluster_of_group[g]});
+      p.hmax = std::max(p.hmax, std::abs(h[0]));
+      p.kmax = std::max(p.kmax, std::abs(h[1]));
+      p.lmax = std::max(p.lmax, std::abs(h[2]));
+      s_of.push_back((rt * Eigen::Vector3d(h[0], h[1], h[2])).norm() / 2);
+    }
+  }
+  if (p.hkls.empty()) throw Error("direct-space search: no reflections in the data range");
+  for (int z : p.species_z) {
+    std::vector<double> f(p.hkls.size());
+    for (std::size_t j = 0; j < f.size(); ++j) f[j] = xray_form_factor(z, s_of[j]);
+    p.form.push_back(std::move(f));
+  }
+  p.min_dist.assign(p.species_z.size(), std::vector<double>(p.species_z.size()));
+  for (std::size_t i = 0; i < p.species_z.size(); ++i)
+    for (std::size_t j = 0; j < p.species_z.size(); ++j)
+      p.min_dist[i][j] = options.bump_factor * (covalent_radius_angstrom(p.species_z[i]) +
+                                                covalent_radius_angstrom(p.species_z[j]));
+
+  const int nrep = std::max(1, options.replicas);
+  const std::size_t natoms = atomic_numbers.size();
+  std::vector<State> states(static_cast<std::size_t>(nrep));
+  std::vector<double> temps(static_cast<std::size_t>(nrep)), step_angstrom(static_cast<std::size_t>(nrep), 0.3);
+  std::vector<long> tried(static_cast<std::size_t>(nrep), 0), accepted(static_cast<std::size_t>(nrep), 0);
+  std::vector<std::mt19937_64> rngs;
+  for (int r = 0; r < nrep; ++r) {
+    temps[static_cast<std::size_t>(r)] =
+        nrep == 1 ? options.t_min : options.t_min * std::pow(options.t_max / options.t_min, double(r) / (nrep - 1));
+    rngs.emplace_back(options.seed * 1000003ULL + static_cast<unsigned long long>(r));
+  }
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  // Start: seeds with the same content (atoms matched by species in order), otherwise random positions.
+  std::size_t seed_used = 0;
+  for (int r = 0; r < nrep; ++r) {
+    State& s = states[static_cast<std::size_t>(r)];
+    s.frac.resize(natoms);
+    bool seeded = false;
+    while (!seeded && seed_used < seeds.size()) {
+      const Crystal& sd = seeds[seed_used++];
+      if (sd.sites.size() != natoms) continue;
+      std::vector<bool> used(natoms, false);
+      bool ok = true;
+      for (std::size_t a = 0; a < natoms && ok; ++a) {
+        ok = false;
+        for (std::size_t b = 0; b < natoms; ++b)
+          if (!used[b] && sd.sites[b].atomic_number == atomic_numbers[a]) {
+            used[b] = true;
+            s.frac[a] = sd.sites[b].frac;
+            ok = true;
+            break;
+          }
+      }
+      seeded = ok;
+    }
+    if (!seeded)
+      for (auto& x : s.frac) x = Eigen::Vector3d(uni(rngs[static_cast<std::size_t>(r)]), uni(rngs[static_cast<std::size_t>(r)]),
+                                                 uni(rngs[static_cast<std::size_t>(r)]));
+    init_state(p, s);
+  }
+  std::vector<State> best = states;
+  std::vector<Complex> new_phase_a, new_phase_b;
+  std::vector<Complex> f_trial(p.hkls.size());
+  // One Metropolis move on s: a swap of two atoms of different species, a random jump, or a Gaussian
+  // displacement of `step` Å (kinds allowed by `jumps`). Returns +1 accepted displacement, 0 rejected
+  // displacement, -1 for the other kinds.
+  auto attempt = [&](State& s, std::mt19937_64& rng, double temp, double step, bool jumps) {
+    const std::size_t a = static_cast<std::size_t>(uni(rng) * natoms) % natoms;
+    const double u = jumps ? uni(rng) : 1.0;
+    std::size_t b = a;
+    Eigen::Vector3d xa, xb;
+    if (u < 0.1 && p.species_z.size() > 1) {
+      b = static_cast<std::size_t>(uni(rng) * natoms) % natoms;
+      if (p.atom_species[b] == p.atom_species[a]) return -1;
+      xa = s.frac[b];
+      xb = s.frac[a];
+    } else if (u < 0.25) {
+      xa = Eigen::Vector3d(uni(rng), uni(rng), uni(rng));
+    } else {
+      const Eigen::Vector3d dc(gauss(rng), gauss(rng), gauss(rng));
+      xa = wrap(s.frac[a] + p.to_frac * (dc * step));
+    }
+    atom_phases(p, xa, new_phase_a);
+    const auto& fa = p.form[static_cast<std::size_t>(p.atom_species[a])];
+    for (std::size_t j = 0; j < p.hkls.size(); ++j) f_trial[j] = s.f[j] + fa[j] * (new_phase_a[j] - s.phase[a][j]);
+    double bump_delta = bump_of_atom(p, s, a, xa, b) - bump_of_atom(p, s, a, s.frac[a], b);
+    if (b != a) {
+      atom_phases(p, xb, new_phase_b);
+      const auto& fb = p.form[static_cast<std::size_t>(p.atom_species[b])];
+      for (std::size_t j = 0; j < p.hkls.size(); ++j) f_trial[j] += fb[j] * (new_phase_b[j] - s.phase[b][j]);
+      bump_delta += bump_of_atom(p, s, b, xb, a) - bump_of_atom(p, s, b, s.frac[b], a);
+    }
+    const double r2 = r2_of_state(p, f_trial);
+    const double cost = r2 + p.bump_weight * (s.bump + bump_delta);
+    const bool displacement = u >= 0.25;
+    const bool accept = cost <= s.cost || (temp > 0 && uni(rng) < std::exp(-(cost - s.cost) / temp));
+    if (accept) {
+      s.f.swap(f_trial);
+      f_trial.resize(p.hkls.size());
+      s.frac[a] = xa;
+      s.phase[a].swap(new_phase_a);
+      if (b != a) {
+        s.frac[b] = xb;
+        s.phase[b].swap(new_phase_b);
+      }
+      s.r2 = r2;
+      s.bump += bump_delta;
+      s.cost = cost;
+    }
+    return displacement ? (accept ? 1 : 0) : -1;
+  };
+
+  long sweep = 0;
+  for (; sweep < options.sweeps; ++sweep) {
+    cancel.throw_if_cancelled();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (elapsed > options.time_budget_s) break;
+    if (sweep % 10 == 0) progress.report(0.9 * double(sweep) / options.sweeps, "direct-space search");
+    for (int r = 0; r < nrep; ++r) {
+      const std::size_t ri = static_cast<std::size_t>(r);
+      State& s = states[ri];
+      for (std::size_t m = 0; m < natoms; ++m) {
+        const int kind = attempt(s, rngs[ri], temps[ri], step_angstrom[ri], true);
+        if (kind >= 0) {
+          ++tried[ri];
+          accepted[ri] += kind;
+        }
+        if (s.cost < best[ri].cost) best[ri] = s;
+      }
+      // Step size aims at ~40 % acceptance of displacements.
+      if (tried[ri] >= 50) {
+        const double rate = double(accepted[ri]) / tried[ri];
+        step_angstrom[ri] = std::clamp(step_angstrom[ri] * (rate > 0.4 ? 1.2 : 0.8), 0.01, 1.5);
+        tried[ri] = accepted[ri] = 0;
+      }
+    }
+    // Replica exchange between neighbouring temperatures.
+    for (int r = 0; r + 1 < nrep; ++r) {
+      State& lo = states[static_cast<std::size_t>(r)];
+      State& hi = states[static_cast<std::size_t>(r + 1)];
+      const double arg = (lo.cost - hi.cost) * (1 / temps[static_cast<std::size_t>(r)] - 1 / temps[static_cast<std::size_t>(r + 1)]);
+      if (arg >= 0 || uni(rngs[0]) < std::exp(arg)) std::swap(lo, hi);
+    }
+  }
+  // Quench: greedy displacements with shrinking steps polish each replica's best.
+  for (int r = 0; r < nrep; ++r) {
+    cancel.throw_if_cancelled();
+    State& s = best[static_cast<std::size_t>(r)];
+    for (double step : {0.2, 0.1, 0.05, 0.02, 0.01})
+      for (std::size_t m = 0; m < 40 * natoms; ++m) attempt(s, rngs[static_cast<std::size_t>(r)], 0.0, step, false);
+  }
+  std::sort(best.begin(), best.end(), [](const State& a, const State& b) { return a.cost < b.cost; });
+  std::vector<DirectSpaceResult> out;
+  for (const State& s : best) {
+    if (static_cast<int>(out.size()) >= options.results) break;
+    bool dup = false;
+    for (const DirectSpaceResult& o : out) dup = dup || std::abs(o.cost - s.cost) < 1e-9;
+    if (dup) continue;
+    out.push_back({crystal_of(p, s), std::sqrt(s.r2), s.cost});
+  }
+  progress.report(1.0, "direct-space search");
+  return out;
+}
+
+}  // namespace pxrd

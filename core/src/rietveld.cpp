@@ -1,0 +1,208 @@
+#include "pxrd/rietveld.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "pxrd/direct_space.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/units.hpp"
+
+namespace pxrd {
+
+namespace {
+
+// Full parameter vector: [cell free params][zero, U, W, X, η][B per element][x y z per site].
+struct Model {
+  const PowderData& data;
+  CrystalSystem system;
+  Crystal base;
+  std::vector<ReflectionGroup> groups;
+  std::vector<std::vector<double>> basis;
+  std::vector<int> species;       // distinct atomic numbers
+  std::vector<std::size_t> site_species;
+  std::size_t nc = 0;
+
+  std::size_t profile_offset() const { return nc; }
+  std::size_t b_offset() const { return nc + 5; }
+  std::size_t coord_offset() const { return nc + 5 + species.size(); }
+  std::size_t size() const { return coord_offset() + 3 * base.sites.size(); }
+
+  std::vector<double> pack(const ProfileParams& prof, double b_start) const {
+    std::vector<double> p = cell_free_parameters(base.lattice, system);
+    p.insert(p.end(), {prof.zero_deg, prof.u, prof.w, prof.x, prof.eta});
+    for (std::size_t s = 0; s < species.size(); ++s) {
+      double b = b_start;
+      for (std::size_t i = 0; i < base.sites.size(); ++i)
+        if (site_species[i] == s && base.sites[i].b_iso_angstrom2 > 0) b = base.sites[i].b_iso_angstrom2;
+      p.push_back(b);
+    }
+    for (const Site& site : base.sites) p.insert(p.end(), {site.frac(0), site.frac(1), site.frac(2)});
+    return p;
+  }
+  ProfileParams profile_of(const std::vector<double>& p, const ProfileParams& base_profile, double max_zero) const {
+    ProfileParams prof = base_profile;
+    const std::size_t o = profile_offset();
+    prof.zero_deg = std::clamp(p[o], -max_zero, max_zero);
+    prof.u = std::max(p[o + 1], 0.0);
+    prof.w = std::max(p[o + 2], 1e-6);
+    prof.x = std::max(p[o + 3], 0.0);
+    prof.eta = std::clamp(p[o + 4], 0.0, 1.0);
+    return prof;
+  }
+  // Throws Error for an impossible cell.
+  Crystal crystal_of(const std::vector<double>& p) const {
+    Crystal c = base;
+    c.lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
+    for (std::size_t i = 0; i < c.sites.size(); ++i) {
+      c.sites[i].b_iso_angstrom2 = std::clamp(p[b_offset() + site_species[i]], -1.0, 10.0);
+      const std::size_t o = coord_offset() + 3 * i;
+      c.sites[i].frac = Eigen::Vector3d(p[o], p[o + 1], p[o + 2]);
+    }
+    return c;
+  }
+
+  struct Eval {
+    std::vector<double> y_calc, y_background, coef;
+    double scale = 0;
+  };
+  Eval evaluate(const Crystal& crystal, const ProfileParams& prof) const {
+    std::vector<ReflectionGroup> g = groups;
+    update_reflection_d(g, crystal.lattice);
+    const std::vector<double> inten = group_intensities(crystal, g);
+    const std::vector<double> unit = peak_profile(data, g, inten, prof);
+    Eval e;
+    e.coef = linear_fit(data, data.y, basis, &unit);
+    e.scale = e.coef.back();
+    e.y_background.assign(data.size(), 0.0);
+    for (std::size_t j = 0; j < basis.size(); ++j)
+      for (std::size_t i = 0; i < data.size(); ++i) e.y_background[i] += e.coef[j] * basis[j][i];
+    e.y_calc.resize(data.size());
+    for (std::size_t i = 0; i < data.size(); ++i) e.y_calc[i] = e.y_background[i] + e.scale * unit[i];
+    e.coef.pop_back();
+    return e;
+  }
+};
+
+Model make_model(const PowderData& data, const Crystal& start, CrystalSystem system, int background_terms) {
+  const double d_min = two_theta_deg_to_d_angstrom(std::min(data.two_theta_deg.back() + 1.0, 179.0), data.lambda1_angstrom);
+  Model m{data, system, start, enumerate_reflections(start.lattice, d_min), background_basis(data, background_terms),
+          {}, {}, 0};
+  for (const Site& s : start.sites) {
+    auto it = std::find(m.species.begin(), m.species.end(), s.atomic_number);
+    if (it == m.species.end()) {
+      m.species.push_back(s.atomic_number);
+      m.site_species.push_back(m.species.size() - 1);
+    } else {
+      m.site_species.push_back(static_cast<std::size_t>(it - m.species.begin()));
+    }
+  }
+  m.nc = cell_free_parameters(start.lattice, system).size();
+  return m;
+}
+
+RietveldResult finish(const PowderData& data, const Model& m, const Crystal& crystal, const ProfileParams& prof,
+                      int n_parameters) {
+  const Model::Eval e = m.evaluate(crystal, prof);
+  RietveldResult r;
+  r.crystal = crystal;
+  r.crystal.wrap_to_unit_cell();
+  r.system = m.system;
+  r.profile = prof;
+  r.scale = e.scale;
+  r.background = e.coef;
+  r.y_calc = e.y_calc;
+  r.y_background = e.y_background;
+  r.n_parameters = n_parameters;
+  r.n_points = static_cast<int>(std::count_if(data.w.begin(), data.w.end(), [](double w) { return w > 0; }));
+  r.rwp = weighted_r_factor(data, e.y_calc);
+  r.rexp = expected_r_factor(data, n_parameters);
+  r.gof = r.rexp > 0 ? r.rwp / r.rexp : 0;
+  std::vector<double> a(data.size()), b(data.size());
+  double amax = 0, bmax = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    a[i] = data.y[i] - e.y_background[i];
+    b[i] = e.y_calc[i] - e.y_background[i];
+    amax = std::max(amax, a[i]);
+    bmax = std::max(bmax, b[i]);
+  }
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const double an = amax > 0 ? a[i] / amax : 0, bn = bmax > 0 ? b[i] / bmax : 0;
+    num += (an - bn) * (an - bn);
+    den += an * an;
+  }
+  r.rwp2_profile = den > 0 ? num / den : 1.0;
+  return r;
+}
+
+}  // namespace
+
+RietveldResult rietveld_evaluate(const PowderData& data, const Crystal& crystal, const ProfileParams& profile,
+                                 int background_terms) {
+  const Model m = make_model(data, crystal, CrystalSystem::Triclinic, background_terms);
+  return finish(data, m, crystal, profile, 1 + background_terms);
+}
+
+RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, CrystalSystem system,
+                               const ProfileParams& start_profile, const RietveldOptions& options,
+                               const CancelToken& cancel) {
+  if (start.sites.empty()) throw Error("Rietveld refinement of an empty structure");
+  Model m = make_model(data, start, system, options.background_terms);
+  std::vector<double> full = m.pack(start_profile, options.b_iso_start_angstrom2);
+  ProfileParams base_profile = start_profile;
+  int n_par = 0;
+  // Stage 0 aligns the peaks (cell, zero); stage 1 adds coordinates and B; stage 2 adds the profile.
+  for (int stage = 0; stage < 3; ++stage) {
+    std::vector<std::size_t> free;
+    std::vector<double> steps;
+    for (std::size_t k = 0; k < m.nc && options.refine_cell; ++k) {
+      free.push_back(k);
+      steps.push_back(k < 3 ? 1e-4 : 1e-3);
+    }
+    const std::size_t o = m.profile_offset();
+    if (options.refine_zero) {
+      free.push_back(o);
+      steps.push_back(1e-4);
+    }
+    if (options.refine_profile && stage == 2) {
+      free.insert(free.end(), {o + 1, o + 2, o + 3, o + 4});
+      steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
+    }
+    for (std::size_t s = 0; s < m.species.size() && options.refine_b_iso && stage >= 1; ++s) {
+      free.push_back(m.b_offset() + s);
+      steps.push_back(1e-2);
+    }
+    for (std::size_t k = m.coord_offset(); k < m.size() && options.refine_coordinates && stage >= 1; ++k) {
+      free.push_back(k);
+      steps.push_back(1e-4);
+    }
+    auto expand = [&](const std::vector<double>& q) {
+      std::vector<double> p = full;
+      for (std::size_t k = 0; k < free.size(); ++k) p[free[k]] = q[k];
+      return p;
+    };
+    auto residual = [&](const std::vector<double>& q) {
+      const std::vector<double> p = expand(q);
+      Crystal c;
+      try {
+        c = m.crystal_of(p);
+      } catch (const Error&) {
+        return std::vector<double>(data.size(), 1e30);
+      }
+      const Model::Eval e = m.evaluate(c, m.profile_of(p, base_profile, options.max_zero_deg));
+      std::vector<double> r(data.size());
+      for (std::size_t i = 0; i < data.size(); ++i) r[i] = std::sqrt(data.w[i]) * (data.y[i] - e.y_calc[i]);
+      return r;
+    };
+    std::vector<double> q0;
+    for (std::size_t k : free) q0.push_back(full[k]);
+    LmOptions lm;
+    lm.max_iterations = stage == 0 ? std::max(3, options.iterations / 2) : options.iterations;
+    full = expand(levenberg_marquardt(q0, steps, residual, lm, cancel));
+    n_par = static_cast<int>(free.size()) + 1 + options.background_terms;
+  }
+  const std::vector<double>& p = full;
+  return finish(data, m, m.crystal_of(p), m.profile_of(p, base_profile, options.max_zero_deg), n_par);
+}
+
+}  // namespace pxrd
