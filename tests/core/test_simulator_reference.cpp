@@ -11,8 +11,6 @@
 
 namespace {
 
-using pxrd_sim_ref::RefPeak;
-
 constexpr double kTwoThetaTolDeg = 0.001;
 bool intensity_close(double a, double reference) { return std::abs(a - reference) <= 0.5 + 0.01 * reference; }
 
