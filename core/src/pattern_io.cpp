@@ -65,6 +65,37 @@ struct Row {
   bool non_finite = false;
 };
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A decimal comma ("10,5 123,4" or "10,5;123,4") would silently become extra columns; such lines are refused.
+// Commas are decimal when ';' separates the fields, or when whitespace separates them and a field is
+// digits,digits with no '.' (while no field ends or starts with a comma, as "10, 5" would).
+bool has_decimal_comma(std::string_view line) {
+  if (line.find(',') == std::string_view::npos) return false;
+  if (line.empty() || !(is_digit(line.front()) || line.front() == '-' || line.front() == '+' || line.front() == '.'))
+    return false;
+  const bool semicolons = line.find(';') != std::string_view::npos;
+  std::size_t fields = 0;
+  bool decimal_like = false;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (is_space(line[i]) || (semicolons && line[i] == ';'))) ++i;
+    if (i >= line.size()) break;
+    std::size_t j = i;
+    while (j < line.size() && !is_space(line[j]) && !(semicolons && line[j] == ';')) ++j;
+    const std::string_view field = line.substr(i, j - i);
+    ++fields;
+    if (!semicolons && (field.front() == ',' || field.back() == ',')) return false;
+    const std::size_t comma = field.find(',');
+    if (comma != std::string_view::npos && comma > 0 && comma + 1 < field.size() && is_digit(field[comma - 1]) &&
+        is_digit(field[comma + 1]) && field.find('.') == std::string_view::npos &&
+        field.find(',', comma + 1) == std::string_view::npos)
+      decimal_like = true;
+    i = j;
+  }
+  return decimal_like && (semicolons || fields >= 2);
+}
+
 Row split_row(std::string_view line) {
   Row row;
   row.kind = RowKind::Numbers;
@@ -217,6 +248,8 @@ Pattern parse_pattern_text(std::string_view text, const std::string& source, XUn
     const std::size_t inline_comment = line.find_first_of("#!");
     const std::string_view data = trim(line.substr(0, inline_comment));
 
+    if (has_decimal_comma(data))
+      throw InputError(source, line_no, "decimal comma in a number; pattern files must use '.' as the decimal point");
     const Row row = split_row(data);
     if (row.kind == RowKind::Text || row.count < 2) {
       if (row.kind == RowKind::Numbers && row.count == 1) {

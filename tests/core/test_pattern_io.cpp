@@ -150,6 +150,15 @@ class TestPatternIo : public QObject {
     QCOMPARE(e.line(), 3);
     e = parse_error("10 1 -1\n11 2 1\n");
     QVERIFY(QString::fromStdString(e.cause()).contains("esd"));
+    // Decimal commas are refused instead of being read as extra columns.
+    for (const char* text : {"10 1\n10,5 123,4\n", "10,5;123,4\n", "10,5\t123\n"}) {
+      e = parse_error(text);
+      QVERIFY2(QString::fromStdString(e.cause()).contains("decimal comma"), text);
+    }
+    QCOMPARE(parse_error("10 1\n10,5 123,4\n").line(), 2);
+    // ... while comma-separated fields are fine.
+    for (const char* text : {"10,5\n11,6\n", "10, 5\n11, 6\n", "10.0,5.0, 3\n11.0,6.0, 3\n"})
+      QCOMPARE(parse_pattern_text(text, "ok.csv").y[0], 5.0);
     // The message is "file:line: cause".
     QCOMPARE(std::string(parse_error("10 1\n11 x\n12 1\n").what()),
              std::string("bad.xy:2: non-numeric line between data lines"));
