@@ -45,14 +45,20 @@ bool parse_number(std::string_view token, double& value) {
   return result.ec == std::errc() && result.ptr == last;
 }
 
-// Parses the number at the start of `text` (e.g. "1.5406 A"); false when there is none.
+// Parses the number at the start of a header value (e.g. "1.5406 A", "1.5406Å"); false when there is none.
+// A single comma inside a dot-less number is a decimal comma ("1,5406"), never a separator: reading "1"
+// would silently give a wrong wavelength.
 bool parse_leading_number(std::string_view text, double& value) {
   text = trim(text);
   std::size_t n = 0;
-  while (n < text.size() && !is_separator(text[n])) ++n;
-  std::string_view token = text.substr(0, n);
-  // Allow a unit glued to the number ("1.5406A", "1.5406Å").
-  while (!token.empty() && !parse_number(token, value)) token.remove_suffix(1);
+  while (n < text.size() && !is_space(text[n]) && text[n] != ';') ++n;
+  std::string token(text.substr(0, n));
+  const std::size_t comma = token.find(',');
+  if (comma != std::string::npos && token.find('.') == std::string::npos && comma > 0 && comma + 1 < token.size() &&
+      std::isdigit(static_cast<unsigned char>(token[comma + 1])) && token.find(',', comma + 1) == std::string::npos)
+    token[comma] = '.';
+  // Allow a unit or separator glued to the number ("1.5406A", "1.5406,").
+  while (!token.empty() && !parse_number(token, value)) token.pop_back();
   return !token.empty() && std::isfinite(value);
 }
 

@@ -73,6 +73,16 @@ class TestPatternIo : public QObject {
     QVERIFY(p.radiation->has_second_line());
   }
 
+  void header_numbers_with_units_and_commas() {
+    QCOMPARE(parse_pattern_text("# wavelength: 1.5406 A\n5 1\n6 2\n", "a.xy").radiation->lambda1_angstrom, 1.5406);
+    QCOMPARE(parse_pattern_text("# Lambda = 0.7093Å\n5 1\n6 2\n", "a.xy").radiation->lambda1_angstrom, 0.7093);
+    // A decimal comma in a header value is read as a decimal point, never as "1".
+    QCOMPARE(parse_pattern_text("# wavelength: 1,5406\n5 1\n6 2\n", "a.xy").radiation->lambda1_angstrom, 1.5406);
+    const Pattern two = parse_pattern_text("# lambda1: 1.540598, 1.544426\n5 1\n6 2\n", "a.xy");
+    QCOMPARE(two.radiation->lambda1_angstrom, 1.540598);
+    QVERIFY(!parse_pattern_text("# wavelength: unknown\n5 1\n6 2\n", "a.xy").radiation);
+  }
+
   void radiation_name_only_uses_preset() {
     const Pattern p = parse_pattern_text("# radiation: MoKa\n5 1\n6 2\n", "m.xy");
     QVERIFY(p.radiation.has_value());
