@@ -55,9 +55,8 @@ ChiHeader parse_header(std::string_view content) {
     if (!starts_with(t, "#")) break;
     const auto colon = t.find(':');
     if (icontains(t, "wavelength") && colon != std::string::npos) {
-      const auto f = split_fields(std::string_view(t).substr(colon + 1));
       double v;
-      if (!f.empty() && parse_number(f[0], v)) h.wavelength_m = v;
+      if (parse_number(first_token(std::string_view(t).substr(colon + 1)), v)) h.wavelength_m = v;
     } else {
       unit_from_label(t, h);
     }
@@ -103,7 +102,11 @@ class ChiReader : public Reader {
       for (double& x : p.x) x *= h.q_scale;
       p.history.push_back("q_nm_to_angstrom(scale=0.1)");
     }
-    if (!p.radiation && h.wavelength_m > 0) set_radiation(p, h.wavelength_m * 1e10);
+    // pyFAI states metres; a generic header parser would have taken the number as Å.
+    if (h.wavelength_m > 0 && h.wavelength_m < 1e-8) {
+      p.radiation.reset();
+      set_radiation(p, h.wavelength_m * 1e10);
+    }
     return p;
   }
 };

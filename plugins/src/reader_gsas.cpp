@@ -102,8 +102,7 @@ class GsasReader : public Reader {
       if (icontains(t, "wavelength")) {
         const auto eq = t.find_first_of("=:");
         double v;
-        if (eq != std::string::npos && !split_fields(std::string_view(t).substr(eq + 1)).empty() &&
-            parse_number(split_fields(std::string_view(t).substr(eq + 1))[0], v))
+        if (eq != std::string::npos && parse_number(first_token(std::string_view(t).substr(eq + 1)), v))
           set_radiation(p, v);
       }
       if (!t.empty()) p.skipped_lines.push_back(lines.line_number());

@@ -4,6 +4,7 @@
 // _pd_proc_intensity_total/net). Calculated columns (_pd_calc_*) and the background are never read as data.
 #include <xylib/xylib.h>
 
+#include <cmath>
 #include <memory>
 
 #include "builtin.hpp"
@@ -28,6 +29,21 @@ double cif_number(const std::string& text) {
   return parse_number(t, v) ? v : 0.0;
 }
 
+// "_diffrn_radiation_wavelength 1.5406(1)" anywhere in the file: xylib drops data blocks without a loop,
+// and the wavelength often sits in such an overall block.
+double scan_wavelength(const std::string& content) {
+  LineReader lines(content);
+  std::string_view line;
+  const std::string_view tag = "_diffrn_radiation_wavelength";
+  while (lines.next(line)) {
+    const std::string t = trim(line);
+    if (!starts_with(t, tag) || t.size() == tag.size() || (t[tag.size()] != ' ' && t[tag.size()] != '\t')) continue;
+    const double v = cif_number(t.substr(tag.size()));
+    if (v > 0) return v;
+  }
+  return 0;
+}
+
 class PdcifReader : public Reader {
  public:
   std::string id() const override { return "pdcif"; }
@@ -45,7 +61,7 @@ class PdcifReader : public Reader {
   Pattern read(const std::string& content, const std::string& path) const override {
     std::unique_ptr<xylib::DataSet> ds;
     try {
-      ds.reset(xylib::load_string(content, "pdcif"));
+      ds.reset(xylib::load_string(std::string(strip_bom(content)), "pdcif"));
     } catch (const std::exception& e) {
       throw InputError(path, 0, std::string("pdCIF: ") + e.what());
     }
@@ -84,13 +100,18 @@ class PdcifReader : public Reader {
     const xylib::Column& cx = chosen->get_column(xc);
     const xylib::Column& cy = chosen->get_column(yc);
     const int ce = find_column(*chosen, {(cy.get_name() + "_err").c_str()});
+    // Without esd values, a complete weight column gives them back (w = 1/esd²).
+    int cw = ce ? 0 : find_column(*chosen, {"proc_ls_weight"});
+    for (int i = 0; cw && i < n; ++i)
+      if (!(chosen->get_column(cw).get_value(i) > 0)) cw = 0;
     p.x.resize(static_cast<std::size_t>(n));
     p.y.resize(static_cast<std::size_t>(n));
-    if (ce) p.esd.resize(static_cast<std::size_t>(n));
+    if (ce || cw) p.esd.resize(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
       p.x[static_cast<std::size_t>(i)] = cx.get_value(i);
       p.y[static_cast<std::size_t>(i)] = cy.get_value(i);
       if (ce) p.esd[static_cast<std::size_t>(i)] = chosen->get_column(ce).get_value(i);
+      if (cw) p.esd[static_cast<std::size_t>(i)] = 1.0 / std::sqrt(chosen->get_column(cw).get_value(i));
     }
     p.metadata["x_column"] = "_pd_" + cx.get_name();
     p.metadata["y_column"] = "_pd_" + cy.get_name();
@@ -99,6 +120,7 @@ class PdcifReader : public Reader {
       p.metadata["profiles"] = std::to_string(profiles);
       p.history.push_back("first_profile_block_only(blocks=" + std::to_string(profiles) + ")");
     }
+    if (l1 == 0) l1 = scan_wavelength(content);
     set_radiation(p, l1, l2, w1 > 0 ? w2 / w1 : 0.0);
     const auto put = [&](const char* meta, const char* key) {
       if (chosen->meta.has_key(key) && !trim(chosen->meta.get(key)).empty() && trim(chosen->meta.get(key)) != "?")

@@ -67,8 +67,8 @@ class RasReader : public Reader {
         }
         continue;
       }
-      if (scans == 0 && starts_with(t, "*") && t.find(' ') != std::string::npos) {
-        const auto sp = t.find(' ');
+      if (scans == 0 && starts_with(t, "*") && t.find_first_of(" \t") != std::string::npos) {
+        const auto sp = t.find_first_of(" \t");
         header[t.substr(1, sp - 1)] = unquote(t.substr(sp + 1));
       }
     }

@@ -53,7 +53,8 @@ class XylibReader : public Reader {
   Pattern read(const std::string& content, const std::string& path) const override {
     std::unique_ptr<xylib::DataSet> ds;
     try {
-      ds.reset(xylib::load_string(content, f_.xylib_name));
+      // xylib's text formats do not expect a byte-order mark.
+      ds.reset(xylib::load_string(std::string(strip_bom(content)), f_.xylib_name));
     } catch (const std::exception& e) {
       throw InputError(path, 0, f_.id + ": " + e.what());
     }

@@ -198,6 +198,11 @@ const Writer* Registry::writer_for_path(const std::string& path) const {
 }
 
 namespace {
+std::string trim_right(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 std::string read_checked(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw InputError(path, 0, "cannot open the file (no such file?)");
@@ -207,17 +212,31 @@ std::string read_checked(const std::string& path) {
   return read_file(path);
 }
 
+// Messages quote file content: keep them on one printable line of bounded length.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (out.size() >= 300) {
+      out += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+  }
+  return trim_right(out);
+}
+
 Pattern run_reader(const Reader& reader, const std::string& content, const std::string& path) {
   Pattern p;
   try {
     p = reader.read(content, path);
-  } catch (const InputError&) {
-    throw;
+  } catch (const InputError& e) {
+    throw InputError(e.file(), e.line(), one_line(e.cause()));
   } catch (const std::bad_alloc&) {
     throw InputError(path, 0, reader.id() + ": not enough memory for the sizes the file states");
   } catch (const std::exception& e) {
     // xylib and plugins throw their own exception types; give them the same one-line form.
-    throw InputError(path, 0, reader.id() + ": " + e.what());
+    throw InputError(path, 0, one_line(reader.id() + ": " + e.what()));
   }
   p.source = path;
   p.format = reader.id();

@@ -82,6 +82,12 @@ std::vector<double> number_list(std::string_view text, const std::string& path, 
   return out;
 }
 
+std::string first_token(std::string_view s) {
+  const std::string t = trim(s);
+  const auto e = t.find_first_of(" \t");
+  return e == std::string::npos ? t : t.substr(0, e);
+}
+
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> out;
   std::size_t i = 0;

@@ -27,6 +27,8 @@ bool parse_number(std::string_view token, double& value);
 double number_or_throw(std::string_view token, const std::string& path, int line, const char* what);
 // All whitespace-separated numbers of a text (e.g. an XML element); throws naming `what` on a bad token.
 std::vector<double> number_list(std::string_view text, const std::string& path, int line, const char* what);
+// The first whitespace-separated token (keeps a decimal comma intact, unlike split_fields).
+std::string first_token(std::string_view s);
 // Splits on spaces, tabs, commas and semicolons.
 std::vector<std::string_view> split_fields(std::string_view line);
 
