@@ -342,7 +342,8 @@ double sinc2(double x) {
 
 std::string shape_name(ProfileShape shape) { return shape == ProfileShape::Gaussian ? "gaussian" : "pseudo-voigt"; }
 
-std::string describe_options(const Radiation& radiation, const ProfileOptions& p, const GridOptions& g) {
+std::string describe_options(const Radiation& radiation, const ProfileOptions& p, const GridOptions& g,
+                             double q_max_inv_angstrom) {
   std::ostringstream os;
   os.precision(10);
   os << "simulate(radiation=" << radiation.name << ", profile=" << shape_name(p.shape);
@@ -353,7 +354,7 @@ std::string describe_options(const Radiation& radiation, const ProfileOptions& p
   if (p.shape == ProfileShape::PseudoVoigt) os << ", eta=" << p.eta;
   if (p.size_angstrom > 0) os << ", size_angstrom=" << p.size_angstrom;
   if (g.q_grid)
-    os << ", q_grid=" << g.q_min_inv_angstrom << ".." << g.q_max_inv_angstrom << "/" << g.q_points;
+    os << ", q_grid=" << g.q_min_inv_angstrom << ".." << q_max_inv_angstrom << "/" << g.q_points;
   else
     os << ", two_theta_deg=" << g.x_min << ".." << g.x_max << "/" << g.x_step;
   os << ")";
@@ -565,7 +566,7 @@ Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, con
   if (y_max > 0)
     for (double& v : pattern.y) v = v / y_max * 100.0;
   pattern.radiation = radiation;
-  pattern.history.push_back(describe_options(radiation, profile, grid));
+  pattern.history.push_back(describe_options(radiation, profile, grid, x_end));
   pattern.source = source_of(crystal);
   pattern.format = "simulated";
   return pattern;
