@@ -1,0 +1,89 @@
+// `pxrd-diff train`: trains the flow model on MP-20 (train_partial + train_canonical_subset + val, never test).
+// SIGINT/SIGTERM finish the current step, write the checkpoint and exit 0; --resume continues from it.
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "cli.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/models/diffusion.hpp"
+
+namespace {
+pxrd::CancelToken* g_train_cancel = nullptr;
+extern "C" void on_train_signal(int) {
+  if (g_train_cancel) g_train_cancel->cancel();  // an atomic store: safe in a signal handler
+}
+
+void print_train_help() {
+  std::cout << "usage: pxrd-diff train --data DIR --out DIR [--resume] [--hours H] [--steps N]\n"
+               "  --data DIR             MP-20 folder (train_partial, train_canonical_subset, val .csv.xz)\n"
+               "  --out DIR              run folder: checkpoint.pt, weights.pt, log.jsonl, config.txt\n"
+               "  --resume               continue from DIR/checkpoint.pt\n"
+               "  --hours H              stop cleanly after H hours (0: no limit)\n"
+               "  --steps N              stop at step N (0: no limit)\n"
+               "  --batch B (64) --lr X (5e-4) --seed S (1) --threads T (1) --hidden H (128) --layers L (4)\n"
+               "  --checkpoint-minutes M (5) --log-every N (20) --monitor-every N (500)\n"
+               "  --cache FILE           dataset cache (default DIR/../mp20_cache.bin)\n"
+               "  --monitor-stride K     every K-th val crystal is held out for monitoring (36)\n"
+               "  --quiet                no log lines on stderr\n"
+               "Ctrl-C stops after the current step and saves the checkpoint.\n";
+}
+
+int run_train(const std::vector<std::string>& argv) {
+  pxrd::cli::Args args(argv, {"--resume", "--quiet", "--help"});
+  if (args.has("--help")) {
+    print_train_help();
+    return 0;
+  }
+  args.check_known({"--data", "--out", "--resume", "--hours", "--steps", "--batch", "--lr", "--seed", "--threads",
+                    "--hidden", "--layers", "--checkpoint-minutes", "--log-every", "--monitor-every", "--cache",
+                    "--monitor-stride", "--quiet", "--help"});
+  pxrd::models::TrainOptions o;
+  const std::string data = args.get("--data");
+  o.out_dir = args.get("--out");
+  o.resume = args.has("--resume");
+  o.hours = args.get_double("--hours", 0);
+  o.max_steps = args.get_int("--steps", 0);
+  o.batch_size = static_cast<int>(args.get_int("--batch", 64));
+  o.learning_rate = args.get_double("--lr", 5e-4);
+  o.seed = static_cast<unsigned long long>(args.get_int("--seed", 1));
+  o.threads = static_cast<int>(args.get_int("--threads", 1));
+  o.model.hidden = static_cast<int>(args.get_int("--hidden", 128));
+  o.model.layers = static_cast<int>(args.get_int("--layers", 4));
+  o.checkpoint_minutes = args.get_double("--checkpoint-minutes", 5);
+  o.log_every = static_cast<int>(args.get_int("--log-every", 20));
+  o.monitor_every = static_cast<int>(args.get_int("--monitor-every", 500));
+  o.verbose = !args.has("--quiet");
+  const std::string cache = args.get("--cache", o.out_dir + "/../mp20_cache.bin");
+  const int monitor_stride = static_cast<int>(args.get_int("--monitor-stride", 36));
+  if (o.batch_size < 1 || o.batch_size > 4096) throw pxrd::InputError("--batch", 0, "must be between 1 and 4096");
+  if (o.threads < 1) throw pxrd::InputError("--threads", 0, "must be at least 1");
+  if (o.hours < 0 || o.max_steps < 0) throw pxrd::InputError("--hours/--steps", 0, "must not be negative");
+
+  pxrd::CancelToken cancel;
+  g_train_cancel = &cancel;
+  std::signal(SIGINT, on_train_signal);
+  std::signal(SIGTERM, on_train_signal);
+  pxrd::FunctionProgress progress([&](double f, const std::string& stage) {
+    if (o.verbose && stage.rfind("step", 0) != 0 && static_cast<int>(1000 * f) % 100 == 0) std::cerr << "[" << static_cast<int>(100 * f) << "%] " << stage << "\n";
+  });
+  std::filesystem::create_directories(o.out_dir);
+  auto all = pxrd::models::load_training_set(data, cache, monitor_stride, 2, cancel, progress);
+  std::vector<pxrd::models::DatasetEntry> train, monitor;
+  for (auto& e : all) {
+    if (e.split == pxrd::models::Split::Monitor)
+      monitor.push_back(std::move(e));
+    else if (e.split != pxrd::models::Split::Test)
+      train.push_back(std::move(e));
+  }
+  std::cerr << "training crystals: " << train.size() << ", monitor crystals: " << monitor.size() << "\n";
+  const auto s = pxrd::models::train_model(train, monitor, o, cancel, progress);
+  std::cout << "steps " << s.start_step << " -> " << s.end_step << " in " << s.seconds << " s ("
+            << s.crystals_per_second << " crystals/s); loss " << s.first_loss << " -> " << s.last_loss
+            << (s.cancelled ? "; stopped by signal, checkpoint saved" : "") << "\n";
+  g_train_cancel = nullptr;
+  return 0;
+}
+}  // namespace
+
+PXRD_COMMAND("train", "train the pattern-conditioned crystal flow model on MP-20", run_train);

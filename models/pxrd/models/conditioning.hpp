@@ -1,0 +1,58 @@
+#pragma once
+// The pattern condition of the model is a peak list (Q, I): positions and relative intensities generalise from
+// simulated to measured data better than a raw profile. This header builds it from sticks (with the training
+// augmentation) or from a measured/processed profile (simple peak picking).
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "pxrd/pattern.hpp"
+#include "pxrd/simulator.hpp"
+#include "pxrd/models/dataset.hpp"
+
+namespace pxrd::models {
+
+struct Peak {
+  double q_inv_angstrom = 0;
+  double intensity = 0;  // strongest = 100
+};
+
+struct PeakCondition {
+  std::vector<Peak> peaks;           // sorted by Q; empty means "no pattern" (composition-only)
+  double q_min_inv_angstrom = 0;     // the observed window
+  double q_max_inv_angstrom = 0;
+  double size_angstrom = 0;          // crystallite size, 0 = unknown / large
+  bool has_pattern() const { return !peaks.empty(); }
+};
+
+// Model input keeps at most this many peaks (the strongest).
+constexpr int kMaxPeaks = 64;
+
+// Keeps the `max_peaks` strongest peaks, rescales to strongest = 100 and sorts by Q.
+void normalise_peaks(PeakCondition& condition, int max_peaks = kMaxPeaks);
+
+// Ideal condition from a stick pattern (e.g. simulate_sticks with its defaults): every reflection above 0.1 % of
+// the strongest, window = the stick options' 2θ range at `lambda_angstrom`.
+PeakCondition condition_from_reflections(const std::vector<Reflection>& reflections, double lambda_angstrom,
+                                         double two_theta_min_deg, double two_theta_max_deg);
+
+// Training augmentation of a radiation-free stick list (see the issue: radiation, crystallite size, widths, noise,
+// background residue, zero shift, Kα2, intensity perturbation, limited 2θ range). With probability
+// `ideal_fraction` the condition is the ideal Cu Kα 0–90° one that eval uses.
+struct AugmentOptions {
+  double ideal_fraction = 0.35;
+  double no_pattern_fraction = 0.08;  // composition-only examples, so the model also works without a pattern
+};
+PeakCondition augmented_condition(const std::vector<StickLine>& sticks, std::mt19937_64& rng,
+                                  const AugmentOptions& options = {});
+
+// Merges peaks closer than `fwhm_q` (intensity-weighted centroid, summed intensity), as a peak search on a
+// broadened profile would see them. Input sorted by Q.
+std::vector<Peak> merge_close_peaks(const std::vector<Peak>& peaks, double fwhm_q_inv_angstrom);
+
+// Peak picking on a profile (background is estimated with a rolling minimum and subtracted). x in 2θ needs
+// `lambda_angstrom` > 0 (or the pattern's radiation). Throws InputError when the wavelength is unknown.
+PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angstrom = 0,
+                                     double min_relative_height = 0.01);
+
+}  // namespace pxrd::models

@@ -1,0 +1,104 @@
+#pragma once
+// The pattern-conditioned crystal generator: flow matching on the torus for fractional coordinates and in a
+// normalised 6-parameter space for the lattice, with a periodic message-passing denoiser that sees the noisy lattice
+// and a peak-list encoder fused into the node features. LibTorch stays behind this header (no torch types here).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pxrd/cancel.hpp"
+#include "pxrd/candidate_generator.hpp"
+#include "pxrd/crystal.hpp"
+#include "pxrd/models/conditioning.hpp"
+#include "pxrd/models/dataset.hpp"
+
+namespace pxrd::models {
+
+struct ModelConfig {
+  int hidden = 128;
+  int layers = 4;
+  int fourier = 10;  // Fourier frequencies per fractional component on the edges
+  int rbf = 16;      // Gaussian basis for the distance under the noisy lattice
+};
+
+struct TrainOptions {
+  std::string out_dir;               // checkpoint.pt, weights.pt, log.jsonl, config.txt
+  bool resume = false;
+  double hours = 0;                  // wall-clock limit of this session; 0 = none
+  long max_steps = 0;                // 0 = none
+  int batch_size = 64;
+  double learning_rate = 5e-4;
+  unsigned long long seed = 1;
+  int threads = 1;                   // torch intra-op threads
+  double checkpoint_minutes = 5;
+  int log_every = 20;
+  int monitor_every = 500;
+  double coord_weight = 10;          // the coordinate velocity has variance 1/12 per component
+  double lattice_given_fraction = 0.1;  // examples where the clean lattice is given (lattice_hint at sampling)
+  ModelConfig model;
+  AugmentOptions augment;
+  bool verbose = true;               // one line per log entry on stderr
+};
+
+struct TrainSummary {
+  long start_step = 0;
+  long end_step = 0;
+  double seconds = 0;
+  double first_loss = 0;             // mean over the first log window of this session
+  double last_loss = 0;              // mean over the last log window
+  double crystals_per_second = 0;
+  bool cancelled = false;            // stopped by the CancelToken (SIGINT): checkpoint saved
+};
+
+// Trains on `train` (monitor losses on `monitor` with fixed noise). Batches depend only on (seed, step), so a run
+// resumed from a checkpoint continues exactly as an uninterrupted one. Writes the checkpoint atomically every
+// `checkpoint_minutes`, at the end and on cancel.
+TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vector<DatasetEntry>& monitor,
+                         const TrainOptions& options, const CancelToken& cancel, ProgressSink& progress);
+
+struct SampleRequest {
+  std::vector<int> atomic_numbers;     // full cell content
+  PeakCondition condition;             // empty peaks = composition only
+  std::optional<Lattice> lattice_hint; // sample coordinates in this cell
+  int count = 1;
+  unsigned long long seed = 0;
+};
+
+class Model {
+ public:
+  // device: "auto" (CUDA when available), "cpu", "cuda". Throws Error with a clear message when the file is missing,
+  // corrupt or not a model of this program, or when CUDA is requested but unavailable.
+  static std::unique_ptr<Model> load(const std::string& weights_path, const std::string& device = "auto");
+  ~Model();
+  std::string id() const;              // "pxrd-flow h128x4 step N"
+  std::string device() const;
+  long training_steps() const;
+  int parameter_count() const;
+  double parameter_checksum() const;   // sum of |p|, to compare weights in tests
+  // Integration steps (≤ 100) and batch size (crystals per network call) for sampling.
+  void set_sampling(int steps, int batch_crystals);
+  // Intra-op threads used while sampling (0: all cores).
+  void set_threads(int threads);
+  // One result list per request, `count` crystals each. Deterministic for a given seed.
+  std::vector<std::vector<Crystal>> sample(const std::vector<SampleRequest>& requests, const CancelToken& cancel,
+                                           ProgressSink& progress);
+  // Mean flow-matching losses (coord, lattice) on entries with fixed noise and ideal conditions.
+  std::pair<double, double> evaluate_loss(const std::vector<DatasetEntry>& entries, unsigned long long seed);
+
+  struct Impl;
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The CandidateGenerator the solver uses. The pattern of a request is turned into a peak list with
+// condition_from_profile.
+std::unique_ptr<CandidateGenerator> load_generator(const std::string& weights_path, const std::string& device = "auto");
+
+// Exposed for tests: the torus flow path in the torch implementation. Returns (x_t, u) for x0, x1 in [0,1)^n.
+std::pair<std::vector<float>, std::vector<float>> torus_flow_path(const std::vector<float>& x0,
+                                                                  const std::vector<float>& x1, float t);
+
+}  // namespace pxrd::models

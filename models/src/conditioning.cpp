@@ -1,0 +1,194 @@
+#include "pxrd/models/conditioning.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "pxrd/error.hpp"
+#include "pxrd/units.hpp"
+
+namespace pxrd::models {
+
+void normalise_peaks(PeakCondition& condition, int max_peaks) {
+  auto& p = condition.peaks;
+  p.erase(std::remove_if(p.begin(), p.end(), [](const Peak& k) { return !(k.intensity > 0) || !(k.q_inv_angstrom > 0); }),
+          p.end());
+  if (static_cast<int>(p.size()) > max_peaks) {
+    std::partial_sort(p.begin(), p.begin() + max_peaks, p.end(),
+                      [](const Peak& a, const Peak& b) { return a.intensity > b.intensity; });
+    p.resize(max_peaks);
+  }
+  double strongest = 0;
+  for (const auto& k : p) strongest = std::max(strongest, k.intensity);
+  if (strongest > 0)
+    for (auto& k : p) k.intensity *= 100.0 / strongest;
+  std::sort(p.begin(), p.end(), [](const Peak& a, const Peak& b) { return a.q_inv_angstrom < b.q_inv_angstrom; });
+}
+
+PeakCondition condition_from_reflections(const std::vector<Reflection>& reflections, double lambda_angstrom,
+                                         double two_theta_min_deg, double two_theta_max_deg) {
+  PeakCondition c;
+  c.q_min_inv_angstrom = two_theta_deg_to_q_inv_angstrom(two_theta_min_deg, lambda_angstrom);
+  c.q_max_inv_angstrom = two_theta_deg_to_q_inv_angstrom(two_theta_max_deg, lambda_angstrom);
+  double strongest = 0;
+  for (const auto& r : reflections) strongest = std::max(strongest, r.intensity);
+  for (const auto& r : reflections) {
+    if (r.intensity < 1e-3 * strongest) continue;
+    const double q = r.q_inv_angstrom > 0 ? r.q_inv_angstrom : two_theta_deg_to_q_inv_angstrom(r.two_theta_deg, lambda_angstrom);
+    c.peaks.push_back({q, r.intensity});
+  }
+  normalise_peaks(c);
+  return c;
+}
+
+std::vector<Peak> merge_close_peaks(const std::vector<Peak>& peaks, double fwhm_q_inv_angstrom) {
+  std::vector<Peak> out;
+  for (const auto& p : peaks) {
+    if (!out.empty() && p.q_inv_angstrom - out.back().q_inv_angstrom < fwhm_q_inv_angstrom) {
+      auto& m = out.back();
+      const double total = m.intensity + p.intensity;
+      if (total > 0) m.q_inv_angstrom = (m.q_inv_angstrom * m.intensity + p.q_inv_angstrom * p.intensity) / total;
+      m.intensity = total;
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+namespace {
+double uniform(std::mt19937_64& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+bool chance(std::mt19937_64& rng, double p) { return uniform(rng, 0, 1) < p; }
+double normal(std::mt19937_64& rng, double sigma) { return std::normal_distribution<double>(0.0, sigma)(rng); }
+}  // namespace
+
+PeakCondition augmented_condition(const std::vector<StickLine>& sticks, std::mt19937_64& rng,
+                                  const AugmentOptions& options) {
+  // Draw every random number in a fixed order so that a batch depends only on the seed.
+  const double u_mode = uniform(rng, 0, 1);
+  if (u_mode < options.no_pattern_fraction) return PeakCondition{};
+  if (u_mode < options.no_pattern_fraction + options.ideal_fraction) {
+    return condition_from_reflections(sticks_at_wavelength(sticks, kCacheLambdaAngstrom, 0.0, 90.0),
+                                      kCacheLambdaAngstrom, 0.0, 90.0);
+  }
+  // Radiation: Cu Kα most often, the other anodes, or a synchrotron wavelength.
+  static const double kAnodes[] = {1.54184, 1.54184, 1.54184, 0.71073, 1.78901, 2.29100, 1.93736, 0.56087};
+  double lambda = kAnodes[std::uniform_int_distribution<int>(0, 7)(rng)];
+  const bool synchrotron = chance(rng, 0.1);
+  if (synchrotron) lambda = uniform(rng, 0.4, 1.0);
+  const bool lab = !synchrotron;
+  double tt_min = uniform(rng, 0.0, 15.0);
+  double tt_max = uniform(rng, 50.0, 150.0);
+  // Above the cached Q range nothing is known; NaN means the wavelength cannot reach it anyway.
+  const double tt_reach = q_inv_angstrom_to_two_theta_deg(kCacheQMaxInvAngstrom, lambda);
+  if (!std::isnan(tt_reach)) tt_max = std::min(tt_max, tt_reach);
+  const auto refl = sticks_at_wavelength(sticks, lambda, tt_min, tt_max);
+
+  // Crystallite size (sinc² width 5.57/τ in Q) and an instrumental width in 2θ.
+  const bool has_size = chance(rng, 0.5);
+  const double size_angstrom = has_size ? std::pow(10.0, uniform(rng, 1.0, 3.0)) : 0.0;
+  const double inst_fwhm_deg = uniform(rng, 0.02, 0.25);
+  const bool ka2 = lab && chance(rng, 0.3);
+  const double zero_shift_deg = chance(rng, 0.5) ? normal(rng, 0.04) : 0.0;
+  const double jitter_deg = uniform(rng, 0.0, 0.01);
+  const double texture_sigma = uniform(rng, 0.0, 0.35);
+  const double trend = normal(rng, 0.15);
+  const double threshold = uniform(rng, 0.001, 0.03);
+  const int spurious = chance(rng, 0.3) ? std::uniform_int_distribution<int>(1, 3)(rng) : 0;
+  const bool report_size = has_size && chance(rng, 0.5);
+
+  PeakCondition c;
+  c.q_min_inv_angstrom = two_theta_deg_to_q_inv_angstrom(tt_min, lambda);
+  c.q_max_inv_angstrom = two_theta_deg_to_q_inv_angstrom(tt_max, lambda);
+  c.size_angstrom = report_size ? size_angstrom : 0.0;
+  const double q_mid = 0.5 * (c.q_min_inv_angstrom + c.q_max_inv_angstrom);
+  std::vector<Peak> peaks;
+  for (const auto& r : refl) {
+    const double i = r.intensity * std::exp(normal(rng, texture_sigma) + trend * (r.q_inv_angstrom - q_mid));
+    const double tt = r.two_theta_deg + zero_shift_deg + normal(rng, jitter_deg + 1e-9);
+    peaks.push_back({two_theta_deg_to_q_inv_angstrom(tt, lambda), i});
+    if (ka2) {
+      // The Kα2 line (λ2/λ1 = 1.0025, half the intensity) read at λ1 appears at a slightly higher Q.
+      peaks.push_back({two_theta_deg_to_q_inv_angstrom(tt, lambda) * 1.0025, 0.5 * i});
+    }
+  }
+  std::sort(peaks.begin(), peaks.end(), [](const Peak& a, const Peak& b) { return a.q_inv_angstrom < b.q_inv_angstrom; });
+  // Width in Q at mid-window: instrument (2θ) and size (sinc²) added in quadrature.
+  const double theta_mid = std::asin(std::min(1.0, q_mid * lambda / (4 * kPi)));
+  const double inst_q = (4 * kPi / lambda) * std::cos(theta_mid) * deg_to_rad(inst_fwhm_deg) / 2.0;
+  const double size_q = has_size ? 5.57 / size_angstrom : 0.0;
+  peaks = merge_close_peaks(peaks, 0.8 * std::sqrt(inst_q * inst_q + size_q * size_q));
+  double strongest = 0;
+  for (const auto& p : peaks) strongest = std::max(strongest, p.intensity);
+  for (const auto& p : peaks)
+    if (p.intensity >= threshold * strongest) c.peaks.push_back(p);
+  for (int s = 0; s < spurious; ++s)
+    c.peaks.push_back({uniform(rng, c.q_min_inv_angstrom, c.q_max_inv_angstrom), strongest * uniform(rng, 0.005, 0.05)});
+  normalise_peaks(c);
+  if (c.peaks.empty()) {
+    // A window that holds no reflection: fall back to the ideal pattern.
+    return condition_from_reflections(sticks_at_wavelength(sticks, kCacheLambdaAngstrom, 0.0, 90.0),
+                                      kCacheLambdaAngstrom, 0.0, 90.0);
+  }
+  return c;
+}
+
+PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angstrom, double min_relative_height) {
+  pattern.validate();
+  const bool is_q = pattern.x_unit == XUnit::QInvAngstrom;
+  if (!is_q && lambda_angstrom <= 0) {
+    if (pattern.radiation && pattern.radiation->lambda1_angstrom > 0)
+      lambda_angstrom = pattern.radiation->lambda1_angstrom;
+    else
+      throw InputError(pattern.source, 0, "the pattern has no wavelength; give one (e.g. --wavelength CuKa)");
+  }
+  const auto& x = pattern.x;
+  const std::size_t n = x.size();
+  std::vector<double> q(n);
+  for (std::size_t i = 0; i < n; ++i) q[i] = is_q ? x[i] : two_theta_deg_to_q_inv_angstrom(x[i], lambda_angstrom);
+  // Background: rolling minimum over ~1/25 of the range, then a rolling mean of it.
+  const int w = std::max<int>(3, static_cast<int>(n / 25));
+  std::vector<double> bmin(n), bg(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double m = pattern.y[i];
+    for (int k = -w; k <= w; ++k) {
+      const long j = static_cast<long>(i) + k;
+      if (j >= 0 && j < static_cast<long>(n)) m = std::min(m, pattern.y[j]);
+    }
+    bmin[i] = m;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    double s = 0;
+    int c = 0;
+    for (int k = -w; k <= w; ++k) {
+      const long j = static_cast<long>(i) + k;
+      if (j >= 0 && j < static_cast<long>(n)) {
+        s += bmin[j];
+        ++c;
+      }
+    }
+    bg[i] = std::min(pattern.y[i], s / c);
+  }
+  double ymax = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = pattern.y[i] - bg[i];
+    ymax = std::max(ymax, y[i]);
+  }
+  PeakCondition c;
+  c.q_min_inv_angstrom = q.front();
+  c.q_max_inv_angstrom = q.back();
+  if (ymax <= 0) return c;
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    if (y[i] < min_relative_height * ymax || y[i] < y[i - 1] || y[i] <= y[i + 1]) continue;
+    // Parabolic refinement of the maximum.
+    const double a = y[i - 1], b = y[i], d = y[i + 1];
+    const double denom = a - 2 * b + d;
+    double off = denom != 0 ? 0.5 * (a - d) / denom : 0.0;
+    off = std::clamp(off, -0.5, 0.5);
+    const double qi = off >= 0 ? q[i] + off * (q[i + 1] - q[i]) : q[i] + off * (q[i] - q[i - 1]);
+    c.peaks.push_back({qi, b});
+  }
+  normalise_peaks(c);
+  return c;
+}
+
+}  // namespace pxrd::models

@@ -1,0 +1,215 @@
+// Sampling: Euler integration of the learned velocity fields from the noise end (t = 0) to the data end (t = 1).
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "lattice_code.hpp"
+#include "network.hpp"
+#include "pxrd/elements.hpp"
+#include "pxrd/error.hpp"
+
+namespace pxrd::models {
+
+using namespace detail;
+using torch::Tensor;
+
+struct Model::Impl {
+  Denoiser net{nullptr};
+  torch::Device device{torch::kCPU};
+  long step = 0;
+  int steps = 50;
+  int batch_crystals = 128;
+  int threads = 0;
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const std::string& weights_path, const std::string& device) {
+  auto impl = std::make_unique<Impl>();
+  if (device == "cuda") {
+    if (!torch::cuda::is_available()) throw Error("--device cuda: this LibTorch build has no usable CUDA device");
+    impl->device = torch::Device(torch::kCUDA);
+  } else if (device == "auto") {
+    impl->device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  } else if (device != "cpu") {
+    throw InputError("--device", 0, "unknown device '" + device + "' (auto, cpu or cuda)");
+  }
+  impl->net = load_weights(weights_path, &impl->step);
+  impl->net->to(impl->device);
+  impl->net->eval();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+std::string Model::id() const {
+  return "pxrd-flow h" + std::to_string(impl_->net->cfg.hidden) + "x" + std::to_string(impl_->net->cfg.layers) +
+         " step " + std::to_string(impl_->step);
+}
+std::string Model::device() const { return impl_->device.is_cuda() ? "cuda" : "cpu"; }
+long Model::training_steps() const { return impl_->step; }
+int Model::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->net->parameters()) n += p.numel();
+  return static_cast<int>(n);
+}
+double Model::parameter_checksum() const {
+  torch::NoGradGuard ng;
+  double s = 0;
+  for (const auto& p : impl_->net->parameters()) s += p.abs().sum().to(torch::kCPU).item<double>();
+  return s;
+}
+void Model::set_sampling(int steps, int batch_crystals) {
+  if (steps < 1 || steps > 100) throw InputError("--steps", 0, "sampling steps must be between 1 and 100");
+  impl_->steps = steps;
+  impl_->batch_crystals = std::max(1, batch_crystals);
+}
+void Model::set_threads(int threads) { impl_->threads = threads; }
+
+std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>& requests, const CancelToken& cancel,
+                                                ProgressSink& progress) {
+  torch::NoGradGuard ng;
+  const int threads = impl_->threads > 0 ? impl_->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  auto& net = impl_->net;
+  const Tensor mean_c = net->lat_mean.to(torch::kCPU).contiguous(), sd_c = net->lat_std.to(torch::kCPU).contiguous();
+  const float* mean = mean_c.data_ptr<float>();
+  const float* sd = sd_c.data_ptr<float>();
+
+  // One job per sample; each draws its noise from (request seed, sample index), so results do not depend on batching.
+  struct Job {
+    std::size_t request;
+    int index;
+  };
+  std::vector<Job> jobs;
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    const auto& req = requests[r];
+    if (req.atomic_numbers.empty()) throw InputError("composition", 0, "the cell content is empty");
+    for (int z : req.atomic_numbers)
+      if (z < 1 || z > kMaxAtomicNumber) throw InputError("composition", 0, "invalid atomic number " + std::to_string(z));
+    for (int i = 0; i < req.count; ++i) jobs.push_back({r, i});
+  }
+  std::vector<std::vector<Crystal>> out(requests.size());
+  for (std::size_t r = 0; r < requests.size(); ++r) out[r].resize(std::max(0, requests[r].count));
+  const int S = impl_->steps;
+  const std::size_t chunk = static_cast<std::size_t>(impl_->batch_crystals);
+  for (std::size_t start = 0; start < jobs.size(); start += chunk) {
+    cancel.throw_if_cancelled();
+    const std::size_t end = std::min(jobs.size(), start + chunk);
+    std::vector<BatchItem> items(end - start);
+    for (std::size_t k = start; k < end; ++k) {
+      const auto& req = requests[jobs[k].request];
+      auto& it = items[k - start];
+      std::mt19937_64 rng(mix_seed(req.seed, static_cast<uint64_t>(jobs[k].index)));
+      std::uniform_real_distribution<float> u01(0.f, 1.f);
+      std::normal_distribution<float> n01(0.f, 1.f);
+      it.atomic_numbers = req.atomic_numbers;
+      for (std::size_t a = 0; a < 3 * req.atomic_numbers.size(); ++a) it.frac_t.push_back(u01(rng));
+      for (auto& v : it.lat_t) v = n01(rng);
+      if (req.lattice_hint) {
+        it.lattice_given = true;
+        it.lat_t = normalised_code(*req.lattice_hint, static_cast<int>(req.atomic_numbers.size()), mean, sd);
+      }
+      it.condition = &req.condition;
+    }
+    Batch b = to_tensors(make_host_batch(items), impl_->device);
+    const Tensor given = (b.lat_weight < 0.5).unsqueeze(1);
+    const float dt = 1.0f / S;
+    for (int s = 0; s < S; ++s) {
+      cancel.throw_if_cancelled();
+      b.t = torch::full({b.B}, s * dt, b.frac_t.options());
+      auto [vf, vl] = net->forward(b);
+      Tensor f = b.frac_t + dt * vf;
+      b.frac_t = f - torch::floor(f);
+      b.lat_t = torch::where(given, b.lat_t, b.lat_t + dt * vl);
+      progress.report((static_cast<double>(start) + (end - start) * (s + 1.0) / S) / jobs.size(), "sampling");
+    }
+    const Tensor frac = b.frac_t.to(torch::kCPU).contiguous();
+    const Tensor lat = (b.lat_t * net->lat_std + net->lat_mean).to(torch::kCPU).to(torch::kFloat64).contiguous();
+    const float* fp = frac.data_ptr<float>();
+    const double* lp = lat.data_ptr<double>();
+    int64_t atom = 0;
+    for (std::size_t k = start; k < end; ++k) {
+      const auto& req = requests[jobs[k].request];
+      const int n = static_cast<int>(req.atomic_numbers.size());
+      Crystal c;
+      LatticeCode raw;
+      for (int i = 0; i < 6; ++i) raw[i] = lp[(k - start) * 6 + i];
+      c.lattice = req.lattice_hint ? *req.lattice_hint : lattice_from_raw_code(raw, n);
+      for (int a = 0; a < n; ++a, ++atom) {
+        Site s;
+        s.atomic_number = req.atomic_numbers[a];
+        s.element = element_symbol(s.atomic_number);
+        s.frac = Eigen::Vector3d(fp[atom * 3], fp[atom * 3 + 1], fp[atom * 3 + 2]);
+        s.label = s.element + std::to_string(a + 1);
+        c.sites.push_back(std::move(s));
+      }
+      c.wrap_to_unit_cell();
+      c.source = id();
+      out[jobs[k].request][jobs[k].index] = std::move(c);
+    }
+  }
+  return out;
+}
+
+std::pair<double, double> Model::evaluate_loss(const std::vector<DatasetEntry>& entries, unsigned long long seed) {
+  torch::NoGradGuard ng;
+  AugmentOptions ideal;
+  ideal.ideal_fraction = 1.0;
+  ideal.no_pattern_fraction = 0.0;
+  std::mt19937_64 rng(mix_seed(seed, 0));
+  double lc = 0, ll = 0;
+  int n = 0;
+  for (std::size_t start = 0; start < entries.size(); start += 64) {
+    std::vector<std::size_t> idx;
+    for (std::size_t i = start; i < std::min(entries.size(), start + 64); ++i) idx.push_back(i);
+    std::vector<PeakCondition> conds;
+    auto items = make_training_items(entries, idx, impl_->net->lat_mean, impl_->net->lat_std, 0.0, ideal, rng, conds);
+    Batch b = to_tensors(make_host_batch(items), impl_->device);
+    auto loss = flow_loss(impl_->net, b);
+    lc += loss.coord.item<double>() * idx.size();
+    ll += loss.lattice.item<double>() * idx.size();
+    n += static_cast<int>(idx.size());
+  }
+  return {n ? lc / n : 0.0, n ? ll / n : 0.0};
+}
+
+namespace {
+class FlowGenerator final : public CandidateGenerator {
+ public:
+  explicit FlowGenerator(std::unique_ptr<Model> model) : model_(std::move(model)) {}
+  std::string name() const override { return model_->id(); }
+  std::vector<Crystal> generate(const GenerationRequest& request, const CancelToken& cancel,
+                                ProgressSink& progress) override {
+    SampleRequest r;
+    r.atomic_numbers = request.atomic_numbers;
+    if (request.pattern && !request.pattern->empty()) r.condition = condition_from_profile(*request.pattern);
+    r.condition.size_angstrom = request.size_angstrom;
+    r.lattice_hint = request.lattice_hint;
+    r.count = request.count;
+    r.seed = request.seed;
+    return std::move(model_->sample({r}, cancel, progress)[0]);
+  }
+
+ private:
+  std::unique_ptr<Model> model_;
+};
+}  // namespace
+
+std::unique_ptr<CandidateGenerator> load_generator(const std::string& weights_path, const std::string& device) {
+  return std::make_unique<FlowGenerator>(Model::load(weights_path, device));
+}
+
+std::pair<std::vector<float>, std::vector<float>> torus_flow_path(const std::vector<float>& x0,
+                                                                  const std::vector<float>& x1, float t) {
+  if (x0.size() != x1.size()) throw Error("torus_flow_path: sizes differ");
+  const auto n = static_cast<int64_t>(x0.size());
+  Tensor a = torch::from_blob(const_cast<float*>(x0.data()), {n}, torch::kFloat32);
+  Tensor b = torch::from_blob(const_cast<float*>(x1.data()), {n}, torch::kFloat32);
+  auto [xt, u] = torus_path(a, b, torch::full({n}, t));
+  xt = xt.contiguous();
+  u = u.contiguous();
+  return {std::vector<float>(xt.data_ptr<float>(), xt.data_ptr<float>() + n),
+          std::vector<float>(u.data_ptr<float>(), u.data_ptr<float>() + n)};
+}
+
+}  // namespace pxrd::models
