@@ -1,33 +1,17 @@
 // `pxrd-diff simulate`, run as a user would: peak table, .xy and sticks CSV outputs, one-line errors.
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <algorithm>
 #include <cmath>
 
+#include "cli_run.hpp"
 #include "pxrd/pattern_io.hpp"
 #include "pxrd/units.hpp"
 
 namespace {
-struct Run {
-  int code = -1;
-  QString out, err;
-};
-
-Run run(const QStringList& args) {
-  QProcess p;
-  p.start(PXRD_BIN_DIR "/pxrd-diff", QStringList{"simulate"} + args);
-  Run r;
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using pxrd_cli_test::Run;
+Run run(const QStringList& args) { return pxrd_cli_test::run_pxrd_diff(QStringList{"simulate"} + args); }
 
 const QString kNaCl = PXRD_TEST_DATA_DIR "/cif/nacl_symops.cif";
 }  // namespace
