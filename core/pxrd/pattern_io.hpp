@@ -3,7 +3,7 @@
 // Reading follows docs/conventions.md: comment lines (#, !, '), /* ... */ blocks, a TITLE line, FullProf's
 // XYDATA header, whitespace / comma / semicolon separators, 2 or 3 columns (x, y, esd), locale-free numbers,
 // CRLF and a UTF-8 BOM. `key: value` header lines become metadata (and radiation, x unit, history when the
-// keys are the ones format_xy writes). Descending x is reversed and noted in metadata["x_reversed"].
+// keys are the ones format_xy writes). Descending x is reversed and noted in history ("reverse_x(...)").
 #include <string>
 #include <string_view>
 

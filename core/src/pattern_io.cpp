@@ -307,7 +307,7 @@ Pattern parse_pattern_text(std::string_view text, const std::string& source, XUn
     std::reverse(p.x.begin(), p.x.end());
     std::reverse(p.y.begin(), p.y.end());
     std::reverse(p.esd.begin(), p.esd.end());
-    p.metadata["x_reversed"] = "true (the file lists x in decreasing order)";
+    p.history.push_back("reverse_x(the file lists x in decreasing order)");
   }
   if (header.lambda1 > 0) {
     Radiation r;

@@ -105,7 +105,7 @@ class TestPatternIo : public QObject {
     QCOMPARE(p.x, (std::vector<double>{10, 11, 12}));
     QCOMPARE(p.y, (std::vector<double>{1, 2, 3}));
     QCOMPARE(p.esd, (std::vector<double>{0.1, 0.2, 0.3}));
-    QVERIFY(p.metadata.count("x_reversed") == 1);
+    QCOMPARE(p.history, std::vector<std::string>{"reverse_x(the file lists x in decreasing order)"});
     p.validate();
   }
 
