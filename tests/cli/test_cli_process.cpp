@@ -1,34 +1,19 @@
 // `pxrd-diff process` and `pxrd-diff compare`, run as a user would: exit codes, outputs, one-line errors.
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
 #include <fstream>
 
+#include "cli_run.hpp"
 #include "pxrd/pattern_io.hpp"
 #include "pxrd/units.hpp"
 
 namespace {
-struct Run {
-  int code = -1;
-  QString out, err;
-};
+using pxrd_cli_test::Run;
 
-Run run(const QStringList& args) {
-  QProcess p;
-  p.start(PXRD_BIN_DIR "/pxrd-diff", args);
-  Run r;
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+Run run(const QStringList& args) { return pxrd_cli_test::run_pxrd_diff(args); }
 
 // Bad input ends in exit code 2 and exactly one line on stderr that names `file` and contains `cause`.
 void expect_input_error(const Run& r, const QString& file, const QString& cause) {
