@@ -139,6 +139,24 @@ class TestSimulator : public QObject {
     QVERIFY(!find_peak(sticks, 4.12));                  // 100 (21.6°) is below the range
   }
 
+  void partial_occupancy_scales_amplitudes() {
+    // Cs half occupied (as pymatgen weights each species by its occupancy): F(100) = 0.5 f_Cs − f_Cl,
+    // F(110) = 0.5 f_Cs + f_Cl.
+    pxrd::Crystal c = cscl();
+    c.sites[0].occupancy = 0.5;
+    pxrd::StickOptions opt;
+    opt.scaled = false;
+    const auto sticks = pxrd::simulate_sticks(c, opt);
+    auto expected = [](double d, int mult, double sign) {
+      const double s = 1 / (2 * d);
+      const double f = 0.5 * pxrd::xray_form_factor(55, s) + sign * pxrd::xray_form_factor(17, s);
+      return mult * f * f * lp(std::asin(1.54184 * s));
+    };
+    QVERIFY(std::abs(find_peak(sticks, 4.12)->intensity / expected(4.12, 6, -1) - 1) < 1e-10);
+    QVERIFY(std::abs(find_peak(sticks, 4.12 / std::sqrt(2.0))->intensity / expected(4.12 / std::sqrt(2.0), 12, 1) -
+                     1) < 1e-10);
+  }
+
   void debye_waller_damps_high_angles() {
     pxrd::Crystal c = cscl();
     pxrd::StickOptions opt;
@@ -188,13 +206,21 @@ class TestSimulator : public QObject {
       const auto p = pxrd::simulate_pattern(cscl(), rad, prof, grid);
       QCOMPARE(p.size(), std::size_t(5001));
       QCOMPARE(*std::max_element(p.y.begin(), p.y.end()), 100.0);
-      const double w = shape == pxrd::ProfileShape::Gaussian ? 0.5 : 3.0;  // window half-width, degrees
-      const double a0 = area_in(p, sticks[0].two_theta_deg - w, sticks[0].two_theta_deg + w);
-      const double a1 = area_in(p, sticks[1].two_theta_deg - w, sticks[1].two_theta_deg + w);
-      QVERIFY2(std::abs(a0 / a1 / (sticks[0].intensity / sticks[1].intensity) - 1) < 0.01, "area ratio");
       const std::size_t top = argmax_in(p, sticks[1].two_theta_deg - 1, sticks[1].two_theta_deg + 1);
       QVERIFY(std::abs(p.x[top] - sticks[1].two_theta_deg) <= 0.005 + 1e-9);
       QVERIFY(std::abs(fwhm_at(p.x, p.y, top) - 0.1) < 0.005);
+      // Areas: wide lines (10 steps per FWHM, point-sampled) and lines narrower than a step (cell-integrated).
+      for (double fwhm_over_step : {10.0, 0.6}) {
+        pxrd::GridOptions g = grid;
+        g.x_step = fwhm_over_step > 1 ? 0.01 : 0.05;
+        prof.fwhm_deg = g.x_step * fwhm_over_step;
+        const auto q = pxrd::simulate_pattern(cscl(), rad, prof, g);
+        const double w = shape == pxrd::ProfileShape::Gaussian ? 0.5 : 3.0;  // window half-width, degrees
+        const double a0 = area_in(q, sticks[0].two_theta_deg - w, sticks[0].two_theta_deg + w);
+        const double a1 = area_in(q, sticks[1].two_theta_deg - w, sticks[1].two_theta_deg + w);
+        QVERIFY2(std::abs(a0 / a1 / (sticks[0].intensity / sticks[1].intensity) - 1) < 0.01,
+                 qPrintable(QString("area ratio, FWHM/step %1").arg(fwhm_over_step)));
+      }
     }
     // Caglioti: FWHM² = W at 2θ → 0, growing with tan θ.
     pxrd::ProfileOptions cag;
