@@ -10,6 +10,7 @@
 #include "pxrd/error.hpp"
 #include "pxrd/formats.hpp"
 #include "pxrd/json_text.hpp"
+#include "pxrd/symmetry.hpp"
 
 namespace {
 
@@ -36,11 +37,23 @@ int print_structure(const std::string& path, bool json) {
   const pxrd::Composition comp = pxrd::Composition::of(crystal);
   const auto p = crystal.lattice.parameters();
   const double volume = crystal.lattice.volume_angstrom3();
+  // The space group spglib finds in the expanded cell (tolerance 0.01 Å), not the one the file claims.
+  std::string sg_symbol = "unknown";
+  int sg_number = 0;
+  try {
+    const pxrd::SpaceGroupInfo sg = pxrd::find_space_group(crystal, 0.01);
+    sg_symbol = sg.international;
+    sg_number = sg.number;
+  } catch (const pxrd::Error&) {
+    // e.g. atoms closer than the tolerance: report the rest
+  }
   if (json) {
     std::cout << "{\"kind\": \"structure\", \"file\": " << json_quote(path)
               << ", \"formula\": " << json_quote(comp.formula())
               << ", \"reduced_formula\": " << json_quote(comp.reduced().formula())
-              << ", \"sites\": " << crystal.size() << ", \"cell\": {\"a_angstrom\": " << json_number(p.a_angstrom)
+              << ", \"sites\": " << crystal.size() << ", \"space_group\": " << json_quote(sg_symbol)
+              << ", \"space_group_number\": " << (sg_number > 0 ? std::to_string(sg_number) : "null")
+              << ", \"symprec_angstrom\": 0.01, \"cell\": {\"a_angstrom\": " << json_number(p.a_angstrom)
               << ", \"b_angstrom\": " << json_number(p.b_angstrom) << ", \"c_angstrom\": " << json_number(p.c_angstrom)
               << ", \"alpha_deg\": " << json_number(p.alpha_deg) << ", \"beta_deg\": " << json_number(p.beta_deg)
               << ", \"gamma_deg\": " << json_number(p.gamma_deg) << ", \"volume_angstrom3\": " << json_number(volume)
@@ -49,7 +62,9 @@ int print_structure(const std::string& path, bool json) {
     std::cout << "file:     " << path << "\nkind:     structure (CIF)\nformula:  " << comp.formula() << " (reduced "
               << comp.reduced().formula() << ", " << crystal.size() << " atoms in the cell)\n"
               << "cell:     a " << p.a_angstrom << " Å, b " << p.b_angstrom << " Å, c " << p.c_angstrom << " Å, α "
-              << p.alpha_deg << "°, β " << p.beta_deg << "°, γ " << p.gamma_deg << "°, V " << volume << " Å³\n";
+              << p.alpha_deg << "°, β " << p.beta_deg << "°, γ " << p.gamma_deg << "°, V " << volume << " Å³\n"
+              << "space group: " << sg_symbol << (sg_number > 0 ? " (#" + std::to_string(sg_number) + ")" : "")
+              << ", found by spglib at 0.01 Å\n";
   }
   return 0;
 }

@@ -57,6 +57,8 @@ class TestCliFormats : public QObject {
     QCOMPARE(o["cell"].toObject()["a_angstrom"].toDouble(), 8.48);
     QCOMPARE(o["sites"].toInt(), 24);  // 4 PbSO4 in Pnma
     QVERIFY(o["formula"].toString().contains("Pb4"));
+    QCOMPARE(o["space_group_number"].toInt(), 62);  // Pnma, as the file states
+    QCOMPARE(o["space_group"].toString(), QString("Pnma"));
   }
 
   void info_bad_file_is_one_line_exit_2() {
