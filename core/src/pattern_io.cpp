@@ -323,6 +323,7 @@ Pattern parse_pattern_text(std::string_view text, const std::string& source, XUn
       // An unknown radiation name stays in metadata only; radiation remains unknown rather than guessed.
     }
   }
+  p.validate();  // the checks above already guarantee it; kept as a safety net for future edits
   return p;
 }
 

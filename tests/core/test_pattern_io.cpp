@@ -3,6 +3,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
+#include <ctime>
 #include <string>
 
 #include "pxrd/error.hpp"
@@ -250,6 +251,44 @@ class TestPatternIo : public QObject {
     QCOMPARE(lac.x.back(), 26.875);
   }
 
+  void random_bytes_never_crash() {
+    // Mutations of a valid file (deterministic generator): every outcome is a valid pattern or an InputError.
+    const std::string base = "# wavelength: 1.54\nTITLE t\n10.0 1 0.5\n10.5 2,0 0.5\n11.0;3;0.5\n/* c */\n11.5 4 1\n";
+    const std::string alphabet = "0123456789.,;:#!'/*+-eE \t\r\nnaifxyXYDATA\xEF\xBB\xBF";
+    std::uint64_t state = 12345;
+    auto next = [&state]() {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return static_cast<std::size_t>(state >> 33);
+    };
+    int parsed = 0, refused = 0;
+    for (int round = 0; round < 3000; ++round) {
+      std::string text = base;
+      const int edits = 1 + static_cast<int>(next() % 6);
+      for (int k = 0; k < edits; ++k) {
+        const std::size_t at = next() % (text.size() + 1);
+        const char c = alphabet[next() % alphabet.size()];
+        switch (next() % 3) {
+          case 0:
+            text.insert(at, 1, c);
+            break;
+          case 1:
+            if (at < text.size()) text.erase(at, 1);
+            break;
+          default:
+            if (at < text.size()) text[at] = c;
+        }
+      }
+      try {
+        const Pattern p = parse_pattern_text(text, "fuzz.xy");
+        p.validate();
+        ++parsed;
+      } catch (const pxrd::InputError&) {
+        ++refused;
+      }
+    }
+    QVERIFY(parsed > 100 && refused > 100);  // both paths were exercised
+  }
+
   void million_points_fast() {
     std::string text = "# generated\n";
     text.reserve(26'000'000);
@@ -262,12 +301,15 @@ class TestPatternIo : public QObject {
     }
     QElapsedTimer timer;
     timer.start();
+    const std::clock_t cpu0 = std::clock();
     const Pattern p = parse_pattern_text(text, "big.xy");
-    const qint64 ms = timer.elapsed();
+    const double cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+    const qint64 wall_ms = timer.elapsed();
     QCOMPARE(p.size(), n);
-    qInfo("parsed %zu points (%zu MB) in %lld ms", n, text.size() >> 20, static_cast<long long>(ms));
-    // The target is well under 0.5 s; the bound leaves room for a loaded 2-core CI machine.
-    QVERIFY2(ms < 1500, qPrintable(QString("took %1 ms").arg(ms)));
+    qInfo("parsed %zu points (%zu MB) in %.0f ms CPU, %lld ms wall", n, text.size() >> 20, cpu_ms,
+          static_cast<long long>(wall_ms));
+    // The target is well under 0.5 s; CPU time is used because wall time on a shared 2-core machine varies.
+    QVERIFY2(cpu_ms < 500, qPrintable(QString("took %1 ms CPU").arg(cpu_ms)));
   }
 };
 
