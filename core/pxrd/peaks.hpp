@@ -14,7 +14,7 @@ struct Peak {
   double height = 0;      // intensity at the refined maximum
   double prominence = 0;  // height above the higher of the two surrounding minima (the local base)
   double fwhm = 0;        // full width at half prominence, x units; 0 when a side never drops to half
-  double area = 0;        // trapezoid integral of y − base within ±1.5 FWHM, clipped at the surrounding minima
+  double area = 0;        // trapezoid integral of max(y − base, 0) within ±1.5 FWHM, clipped at the minima
   double snr = 0;         // prominence / estimated noise σ (infinite when the noise estimate is 0)
 };
 

@@ -156,7 +156,7 @@ std::vector<Peak> find_peaks(const Pattern& p, const PeakSearchOptions& o) {
     double area = 0;
     for (std::size_t k = c.left_base; k < c.right_base; ++k) {
       if (x[k + 1] < pk.x - reach || x[k] > pk.x + reach) continue;
-      area += 0.5 * ((y[k] - base) + (y[k + 1] - base)) * (x[k + 1] - x[k]);
+      area += 0.5 * (std::max(y[k] - base, 0.0) + std::max(y[k + 1] - base, 0.0)) * (x[k + 1] - x[k]);
     }
     pk.area = area;
     pk.snr = noise > 0 ? pk.prominence / noise : std::numeric_limits<double>::infinity();

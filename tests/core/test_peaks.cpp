@@ -2,8 +2,12 @@
 #include <QtTest>
 #include <cmath>
 
+#include "pxrd/background.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/pattern_io.hpp"
 #include "pxrd/peaks.hpp"
+#include "pxrd/processing.hpp"
+#include "pxrd/units.hpp"
 
 using pxrd::Pattern;
 
@@ -90,6 +94,29 @@ class TestPeaks : public QObject {
     std::vector<double> line(100);
     for (int i = 0; i < 100; ++i) line[i] = 3 * i;
     QCOMPARE(pxrd::estimate_noise_sigma(line), 0.0);
+  }
+
+  void measured_mno_after_snip_and_rachinger() {
+    // tests/data/patterns/MnO.xy (measured, Cu Kα1+2; origin in the README there). Rocksalt MnO with
+    // a = 4.444 Å (MnO_225.cif) has seven reflections between 10° and 100°: 111 200 220 311 222 400 331.
+    pxrd::Pattern p = pxrd::read_pattern_text(PXRD_TEST_DATA_DIR "/patterns/MnO.xy");
+    p.radiation = pxrd::radiation_from_string("CuKa12");
+    pxrd::BackgroundOptions bg;
+    bg.snip_iterations = 60;
+    const pxrd::Pattern net = pxrd::subtract_background(p, bg);
+    pxrd::PeakSearchOptions o;
+    o.min_relative_prominence = 0.02;
+    QVERIFY(pxrd::find_peaks(net, o).size() > 7);  // resolved Kα2 shoulders count as peaks before stripping
+    const auto peaks = pxrd::find_peaks(pxrd::strip_ka2(net), o);
+    const int hkl[7][3] = {{1, 1, 1}, {2, 0, 0}, {2, 2, 0}, {3, 1, 1}, {2, 2, 2}, {4, 0, 0}, {3, 3, 1}};
+    QCOMPARE(peaks.size(), std::size_t(7));
+    for (int k = 0; k < 7; ++k) {
+      const double d = 4.444 / std::sqrt(hkl[k][0] * hkl[k][0] + hkl[k][1] * hkl[k][1] + hkl[k][2] * hkl[k][2]);
+      const double expected = pxrd::d_angstrom_to_two_theta_deg(d, 1.540598);
+      QVERIFY2(std::abs(peaks[k].x - expected) < 0.05,
+               qPrintable(QString("peak %1: %2 vs %3").arg(k).arg(peaks[k].x).arg(expected)));
+      QVERIFY(peaks[k].fwhm > 0.05 && peaks[k].fwhm < 0.15 && peaks[k].area > 0);
+    }
   }
 
   void edge_cases() {
