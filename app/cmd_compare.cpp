@@ -26,8 +26,9 @@ const char* kHelp =
     "Agreement between an observed pattern and a structure (simulated on the pattern's grid with the pattern's\n"
     "radiation or --wavelength) or a second pattern (interpolated onto the first one's x, over their overlap).\n"
     "Prints the least-squares scale c = Σ w yo yc / Σ w yc², R_p, R_wp, R_exp, S (GoF), χ²_red, N, P,\n"
-    "the PXRDNet R_wp² (both curves normalised to a maximum of 1, summed on PATTERN's grid) and the cosine\n"
-    "similarity. Weights: 1/esd² when PATTERN has esd, else 1/I; points with I ≤ 0 get w = 0.\n"
+    "the PXRDNet R_wp² = ∫(a − b)² dQ / ∫a² dQ (both curves normalised to a maximum of 1; on a uniform Q grid\n"
+    "when the wavelength is known, else summed on PATTERN's grid) and the cosine similarity.\n"
+    "Weights: 1/esd² when PATTERN has esd, else 1/I; points with I ≤ 0 get w = 0.\n"
     "\n"
     "options:\n"
     "  --wavelength SPEC   radiation for the simulation (CuKa, CuKa12, MoKa, ..., or λ in Å); overrides the file\n"
@@ -77,6 +78,25 @@ std::vector<double> simulate_on_grid(const pxrd::Pattern& obs, const std::string
   const pxrd::Pattern sim = pxrd::simulate_pattern(crystal, r, profile, grid);
   description = cif + " simulated with " + r.describe() + ", Gaussian FWHM " + pxrd::format_number(fwhm_deg) + "°";
   return pxrd::interpolate_linear(sim.x, sim.y, obs.x);
+}
+
+// PXRDNet's R_wp² is an integral over Q: on a uniform Q grid when the wavelength is known (2θ patterns are
+// mapped and resampled), otherwise a plain sum on the pattern's own grid.
+double rwp2_in_q(const pxrd::Pattern& obs, const std::vector<double>& calc, std::string& grid) {
+  const bool uniform_q_possible = obs.x_unit == pxrd::XUnit::QInvAngstrom || obs.radiation.has_value();
+  if (!uniform_q_possible) {
+    grid = "summed on the pattern's 2θ grid (no wavelength for Q)";
+    return pxrd::pxrdnet_rwp2(obs.y, calc);
+  }
+  pxrd::Pattern c = obs;
+  c.y = calc;
+  c.esd.clear();
+  pxrd::Pattern o = obs;
+  o.esd.clear();
+  const pxrd::Pattern oq = pxrd::resample_uniform(pxrd::convert_to_q(o), obs.size());
+  const pxrd::Pattern cq = pxrd::resample_uniform(pxrd::convert_to_q(c), obs.size());
+  grid = "on a uniform Q grid of " + std::to_string(obs.size()) + " points";
+  return pxrd::pxrdnet_rwp2(oq.y, cq.y);
 }
 
 int run_compare(const std::vector<std::string>& argv) {
@@ -147,7 +167,8 @@ int run_compare(const std::vector<std::string>& argv) {
   } catch (const pxrd::Error& e) {
     throw pxrd::InputError(files[1], 0, e.what());  // e.g. a calculated pattern that is zero everywhere
   }
-  const double rwp2 = pxrd::pxrdnet_rwp2(obs.y, calc);
+  std::string rwp2_grid;
+  const double rwp2 = rwp2_in_q(obs, calc, rwp2_grid);
   const double cosine = pxrd::cosine_similarity(obs.y, calc);
   const std::string bg_text = bg.method == pxrd::BackgroundMethod::None
                                   ? "not subtracted (included in the observed intensities)"
@@ -160,8 +181,8 @@ int run_compare(const std::vector<std::string>& argv) {
               << ", \"scale\": " << json_number(a.scale) << ", \"r_p\": " << json_number(a.r_p)
               << ", \"r_wp\": " << json_number(a.r_wp) << ", \"r_exp\": " << json_number(a.r_exp)
               << ", \"gof\": " << json_number(a.gof) << ", \"chi2_red\": " << json_number(a.chi2_red)
-              << ", \"rwp2_pxrdnet\": " << json_number(rwp2) << ", \"cosine\": " << json_number(cosine)
-              << ", \"n\": " << a.n << ", \"p\": " << a.p << "}\n";
+              << ", \"rwp2_pxrdnet\": " << json_number(rwp2) << ", \"rwp2_grid\": " << json_quote(rwp2_grid)
+              << ", \"cosine\": " << json_number(cosine) << ", \"n\": " << a.n << ", \"p\": " << a.p << "}\n";
   } else {
     std::cout << "observed:    " << files[0] << " (" << obs.size() << " points, " << pxrd::x_unit_name(obs.x_unit)
               << " " << obs.x.front() << ".." << obs.x.back() << ")\n"
@@ -174,7 +195,8 @@ int run_compare(const std::vector<std::string>& argv) {
               << "R_exp:       " << json_number(a.r_exp) << "\n"
               << "S (GoF):     " << json_number(a.gof) << "\n"
               << "chi2_red:    " << json_number(a.chi2_red) << "\n"
-              << "R_wp2:       " << json_number(rwp2) << " (PXRDNet form: both normalised to max 1)\n"
+              << "R_wp2:       " << json_number(rwp2) << " (PXRDNet form: both normalised to max 1, " << rwp2_grid
+              << ")\n"
               << "cosine:      " << json_number(cosine) << "\n"
               << "N, P:        " << a.n << ", " << a.p << " (P: the scale)\n";
   }
