@@ -1,5 +1,6 @@
 #pragma once
-// Structure matching compatible with pymatgen's StructureMatcher (science.md §4).
+// Structure matching compatible with pymatgen's StructureMatcher (science.md §4), with pymatgen's defaults
+// primitive_cell=True, scale=True, attempt_supercell=False and species compared by element and occupancy.
 #include <optional>
 
 #include "pxrd/crystal.hpp"
@@ -13,10 +14,23 @@ struct MatchTolerances {
 };
 
 struct MatchResult {
-  bool matched = false;
+  bool matched = false;        // pymatgen's get_rms_dist() is not None: the DiffCSP/CDVAE "match" criterion
   double rms = 0;              // normalised RMS displacement (pymatgen's get_rms_dist()[0]) when matched
+  double max_dist = 0;         // get_rms_dist()[1]: largest normalised displacement of that mapping, when matched
+  bool fit = false;            // pymatgen's fit(): some mapping has every normalised displacement below stol
 };
 
+// A structure after pymatgen's reduction (Niggli, then get_primitive_structure(0.25 Å), then Niggli again).
+// Preparing once pays off when one structure is compared with many (k candidates against one reference).
+struct MatchPrepared {
+  Eigen::Matrix3d lattice = Eigen::Matrix3d::Identity();  // rows a, b, c (Å)
+  std::vector<Eigen::Vector3d> frac;                      // in [0, 1)
+  std::vector<int> species;                               // index into species_keys
+  std::vector<std::pair<int, long long>> species_keys;    // (Z, occupancy × 1e6)
+};
+
+MatchPrepared prepare_for_matching(const Crystal& crystal);
+MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, const MatchTolerances& tol = {});
 MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTolerances& tol = {});
 
 }  // namespace pxrd
