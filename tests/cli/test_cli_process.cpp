@@ -128,6 +128,18 @@ class TestCliProcess : public QObject {
       QVERIFY2(r.out.contains(label), label);
   }
 
+  void compare_across_x_units() {
+    // A Q copy of the pattern is mapped back to 2θ with its own wavelength: the two agree.
+    QTemporaryDir dir;
+    const QString q = dir.filePath("mno.qxy");
+    QCOMPARE(run({"process", kData + "MnO.xy", "-o", q, "--wavelength", "CuKa1", "--to-q"}).code, 0);
+    const Run r = run({"compare", kData + "MnO.xy", q, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QVERIFY2(j["r_wp"].toDouble() < 1e-9, qPrintable(r.out));
+    QVERIFY(j["n"].toInt() >= 9000);
+  }
+
   void compare_bad_input() {
     expect_input_error(run({"compare", kData + "MnO.xy", kData + "MnO_225.cif"}), "MnO.xy", "wavelength");
     expect_input_error(run({"compare", kData + "MnO.xy"}), "compare", "expected PATTERN");
