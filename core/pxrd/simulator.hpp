@@ -66,10 +66,11 @@ Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, con
 
 // Many crystals at once on all cores (threads = 0: hardware concurrency). Same options for every crystal.
 // One failing crystal never stops the batch: its Pattern is empty and metadata["error"] holds the message.
-// Throws Cancelled (after the workers have stopped) when `cancel` fires.
+// Throws Cancelled (after the workers have stopped) when `cancel` fires. `progress` (if given) receives the
+// fraction of crystals done, from the worker threads, stage "simulating i/n".
 std::vector<Pattern> simulate_batch(const std::vector<Crystal>& crystals, const Radiation& radiation,
                                     const ProfileOptions& profile, const GridOptions& grid, int threads = 0,
-                                    const CancelToken* cancel = nullptr);
+                                    const CancelToken* cancel = nullptr, ProgressSink* progress = nullptr);
 
 // FWHM in degrees 2θ at a reflection: Caglioti √(U tan²θ + V tanθ + W) when any term is non-zero, else fwhm_deg.
 double profile_fwhm_deg(const ProfileOptions& profile, double two_theta_deg);

@@ -574,11 +574,12 @@ Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, con
 
 std::vector<Pattern> simulate_batch(const std::vector<Crystal>& crystals, const Radiation& radiation,
                                     const ProfileOptions& profile, const GridOptions& grid, int threads,
-                                    const CancelToken* cancel) {
+                                    const CancelToken* cancel, ProgressSink* progress) {
   std::vector<Pattern> out(crystals.size());
   std::size_t workers = threads > 0 ? static_cast<std::size_t>(threads) : std::thread::hardware_concurrency();
   workers = std::max<std::size_t>(1, std::min(workers, crystals.size()));
-  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> next{0}, done{0};
+  const std::string total = std::to_string(crystals.size());
   auto work = [&]() {
     for (;;) {
       if (cancel && cancel->cancelled()) return;
@@ -591,6 +592,10 @@ std::vector<Pattern> simulate_batch(const std::vector<Crystal>& crystals, const 
         out[i].source = source_of(crystals[i]);
         out[i].metadata["error"] = e.what();
       }
+      const std::size_t finished = done.fetch_add(1) + 1;
+      if (progress)
+        progress->report(static_cast<double>(finished) / static_cast<double>(crystals.size()),
+                         "simulating " + std::to_string(finished) + "/" + total);
     }
   };
   if (workers == 1) {

@@ -2,6 +2,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "pxrd/error.hpp"
@@ -350,7 +351,15 @@ class TestSimulator : public QObject {
     prof.shape = pxrd::ProfileShape::PseudoVoigt;
     prof.size_angstrom = 150;
     pxrd::GridOptions grid;
-    const auto batch = pxrd::simulate_batch(crystals, rad, prof, grid, 4);
+    std::atomic<int> reports{0};
+    std::atomic<bool> reached_one{false};
+    pxrd::FunctionProgress progress([&](double fraction, const std::string&) {
+      ++reports;
+      if (fraction == 1.0) reached_one = true;
+    });
+    const auto batch = pxrd::simulate_batch(crystals, rad, prof, grid, 4, nullptr, &progress);
+    QCOMPARE(reports.load(), static_cast<int>(crystals.size()));
+    QVERIFY(reached_one.load());
     QCOMPARE(batch.size(), crystals.size());
     QVERIFY(batch[5].empty() && batch[5].metadata.count("error"));
     for (std::size_t i = 0; i < crystals.size(); ++i) {
