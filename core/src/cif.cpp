@@ -1,6 +1,7 @@
 // CIF reading (Gemmi's tokenizer; our own interpretation of the tags) and writing (plain text, no Gemmi writer).
 #include "pxrd/cif.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>

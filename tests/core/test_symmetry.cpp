@@ -97,6 +97,20 @@ class TestSymmetry : public QObject {
     QVERIFY(max_site_shift(sym, noisy) < 0.02);
     QVERIFY(std::abs(sym.lattice.volume_angstrom3() - noisy.lattice.volume_angstrom3()) < 1e-6);
   }
+  void symmetrize_restores_the_metric() {
+    // hcp Mg with a sheared cell (γ ≠ 120°) and noisy atoms: the symmetrized cell is hexagonal again.
+    const pxrd::Crystal ideal = pxrd::read_cif(data_path("hcp_mg_symbol_only.cif"));
+    pxrd::Crystal noisy = perturbed(ideal, 0.004, 3);
+    Eigen::Matrix3d shear = Eigen::Matrix3d::Identity();
+    shear(0, 1) = 0.002;
+    noisy.lattice = pxrd::Lattice(noisy.lattice.matrix() * shear);
+    QVERIFY(pxrd::find_space_group(noisy, 1e-4).number < 194);
+    const pxrd::Crystal sym = pxrd::symmetrize(noisy, 0.05);
+    QCOMPARE(pxrd::find_space_group(sym, 1e-6).number, 194);
+    const auto p = sym.lattice.parameters();
+    QVERIFY(std::abs(p.gamma_deg - 120) < 1e-9 && std::abs(p.alpha_deg - 90) < 1e-9);
+    QVERIFY(std::abs(p.a_angstrom - p.b_angstrom) < 1e-9);
+  }
   void failures_are_errors() {
     pxrd::Crystal empty;
     QVERIFY_THROWS_EXCEPTION(pxrd::Error, pxrd::find_space_group(empty));
