@@ -20,6 +20,7 @@ const char* kHelp =
     "  3. --strip-ka2            Rachinger Kα2 stripping (needs λ1, λ2 and their ratio, e.g. CuKa12)\n"
     "  4. --background METHOD    snip | chebyshev | rolling-ball | none (default none)\n"
     "       --snip-iterations N      SNIP clipping window, points (default 40)\n"
+    "       --snip-window X          SNIP clipping window in x units instead (e.g. 0.8 for 0.8°)\n"
     "       --snip-no-lls            SNIP without the log-log-sqrt transform\n"
     "       --chebyshev-order N      polynomial order (default 6)\n"
     "       --chebyshev-iterations N clipping iterations (default 50)\n"
@@ -27,7 +28,8 @@ const char* kHelp =
     "  5. --size-angstrom T      finite crystallite size: convolve with sinc²(Qτ/2) on a uniform Q grid\n"
     "  6. --smooth SIGMA         Gaussian smoothing, σ in x units\n"
     "  7. --to-q                 convert x from 2θ to Q (Å⁻¹; needs the wavelength)\n"
-    "  8. --normalize            scale to a maximum of 100\n"
+    "  8. --resample STEP        linear interpolation onto a uniform grid with this step (x units)\n"
+    "  9. --normalize            scale to a maximum of 100 (or --normalize-area: to an integrated area of 1)\n"
     "\n"
     "Exit codes: 0 done, 2 bad input (one line naming the file and the cause).\n";
 
@@ -35,6 +37,8 @@ const std::vector<std::string> kValueOptions = {"-o",
                                                 "--output",
                                                 "--background",
                                                 "--snip-iterations",
+                                                "--snip-window",
+                                                "--resample",
                                                 "--chebyshev-order",
                                                 "--chebyshev-iterations",
                                                 "--ball-radius",
@@ -42,7 +46,8 @@ const std::vector<std::string> kValueOptions = {"-o",
                                                 "--zero-shift",
                                                 "--size-angstrom",
                                                 "--smooth"};
-const std::vector<std::string> kFlags = {"--help", "--strip-ka2", "--normalize", "--to-q", "--snip-no-lls"};
+const std::vector<std::string> kFlags = {"--help",           "--strip-ka2", "--normalize",
+                                         "--normalize-area", "--to-q",      "--snip-no-lls"};
 
 int run_process(const std::vector<std::string>& argv) {
   const pxrd::cli::Args args(argv, kFlags);
@@ -77,6 +82,9 @@ int run_process(const std::vector<std::string>& argv) {
   pxrd::BackgroundOptions bg;
   bg.method = pxrd::background_method_from_string(method);
   bg.snip_iterations = static_cast<int>(args.get_int("--snip-iterations", bg.snip_iterations));
+  bg.snip_window_x = args.get_double("--snip-window", 0.0);
+  if (args.has("--snip-window") && !(bg.snip_window_x > 0))
+    throw pxrd::InputError("--snip-window", 0, "the window must be positive");
   bg.snip_lls = !args.has("--snip-no-lls");
   bg.chebyshev_order = static_cast<int>(args.get_int("--chebyshev-order", bg.chebyshev_order));
   bg.chebyshev_iterations = static_cast<int>(args.get_int("--chebyshev-iterations", bg.chebyshev_iterations));
@@ -85,7 +93,11 @@ int run_process(const std::vector<std::string>& argv) {
   if (args.has("--size-angstrom")) p = pxrd::apply_finite_size(p, args.get_double("--size-angstrom", 0));
   if (args.has("--smooth")) p = pxrd::smooth_gaussian(p, args.get_double("--smooth", 0));
   if (args.has("--to-q")) p = pxrd::convert_to_q(p);
+  if (args.has("--resample")) p = pxrd::resample_uniform(p, p.x.front(), p.x.back(), args.get_double("--resample", 0));
+  if (args.has("--normalize") && args.has("--normalize-area"))
+    throw pxrd::InputError("--normalize-area", 0, "choose one of --normalize and --normalize-area");
   if (args.has("--normalize")) p = pxrd::normalize_max(p, 100.0);
+  if (args.has("--normalize-area")) p = pxrd::normalize_area(p, 1.0);
 
   pxrd::formats::write_pattern(p, output);
   std::cout << "read     " << inputs.front() << " (" << p.size() << " points, " << p.format << ")\n"

@@ -16,6 +16,7 @@ struct BackgroundOptions {
   BackgroundMethod method = BackgroundMethod::Snip;
   // SNIP (Ryan et al. 1988; Morháč & Matoušek 2008): clipping half-window grows 1..iterations points.
   int snip_iterations = 40;
+  double snip_window_x = 0;      // when > 0: the largest half-window in x units (sets iterations from the step)
   bool snip_lls = true;          // log-log-sqrt transform before clipping (compresses peaks, keeps background)
   bool snip_decreasing = false;  // clip with windows iterations..1 instead of 1..iterations
   // Iterative Chebyshev polynomial: fit, clip the data to the fit from above, refit.

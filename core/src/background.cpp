@@ -44,6 +44,12 @@ std::size_t points_for_width(const std::vector<double>& x, double width) {
   return static_cast<std::size_t>(std::max(1.0, std::round(width / step)));
 }
 
+// SNIP's iteration count: given directly, or as a half-window in x units.
+int snip_iterations_for(const Pattern& p, const BackgroundOptions& o) {
+  if (o.snip_window_x > 0) return static_cast<int>(points_for_width(p.x, o.snip_window_x));
+  return o.snip_iterations;
+}
+
 }  // namespace
 
 BackgroundMethod background_method_from_string(const std::string& name) {
@@ -197,8 +203,9 @@ std::vector<double> estimate_background(const Pattern& p, const BackgroundOption
     case BackgroundMethod::None:
       return std::vector<double>(p.size(), 0.0);
     case BackgroundMethod::Snip:
-      if (o.snip_iterations < 1) throw InputError(p.source, 0, "SNIP needs at least 1 iteration");
-      return snip_background(p.y, o.snip_iterations, o.snip_lls, o.snip_decreasing);
+      if (!(o.snip_window_x >= 0) || snip_iterations_for(p, o) < 1)
+        throw InputError(p.source, 0, "SNIP needs at least 1 iteration (or a positive window)");
+      return snip_background(p.y, snip_iterations_for(p, o), o.snip_lls, o.snip_decreasing);
     case BackgroundMethod::Chebyshev:
       if (o.chebyshev_order < 0 || o.chebyshev_order > 30)
         throw InputError(p.source, 0, "the Chebyshev order must be between 0 and 30");
@@ -223,7 +230,8 @@ Pattern subtract_background(const Pattern& p, const BackgroundOptions& o) {
   std::string step = std::string("background_") + background_method_name(o.method) + "(";
   switch (o.method) {
     case BackgroundMethod::Snip:
-      step += "iterations=" + std::to_string(o.snip_iterations) + ", lls=" + (o.snip_lls ? "true" : "false") +
+      if (o.snip_window_x > 0) step += "window_x=" + format_number(o.snip_window_x) + ", ";
+      step += "iterations=" + std::to_string(snip_iterations_for(p, o)) + ", lls=" + (o.snip_lls ? "true" : "false") +
               ", window=" + (o.snip_decreasing ? "decreasing" : "increasing");
       break;
     case BackgroundMethod::Chebyshev:

@@ -72,6 +72,22 @@ class TestCliProcess : public QObject {
     QCOMPARE(qp.radiation->lambda1_angstrom, 1.540598);
   }
 
+  void process_resample_and_area() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("r.xye");
+    const Run r = run({"process", kData + "x3lactos.xye", "-o", out, "--background", "snip", "--snip-window", "0.5",
+                       "--resample", "0.01", "--normalize-area"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const pxrd::Pattern p = pxrd::read_pattern_text(out.toStdString());
+    QCOMPARE(p.size(), std::size_t(2388));  // 3.0 .. 26.87 in steps of 0.01
+    QVERIFY(std::abs(p.x[1] - p.x[0] - 0.01) < 1e-12);
+    QCOMPARE(p.history[0], std::string("background_snip(window_x=0.5, iterations=100, lls=true, window=increasing)"));
+    double area = 0;
+    for (std::size_t i = 1; i < p.size(); ++i) area += 0.5 * (p.y[i] + p.y[i - 1]) * (p.x[i] - p.x[i - 1]);
+    QVERIFY(std::abs(area - 1.0) < 1e-9);
+    QVERIFY(p.has_esd());  // the esd column of the input is carried through
+  }
+
   void process_bad_input() {
     QTemporaryDir dir;
     const QString out = dir.filePath("o.xy");

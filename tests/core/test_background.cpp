@@ -141,6 +141,13 @@ class TestBackground : public QObject {
     QCOMPARE(net.history.back(), std::string("background_snip(iterations=30, lls=true, window=increasing)"));
     const auto bg = pxrd::estimate_background(s.pattern, o);
     for (std::size_t i = 0; i < net.size(); ++i) QCOMPARE(net.y[i], s.pattern.y[i] - bg[i]);
+    // A window in x units sets the iterations from the step (0.02°): 0.6° → 30 points, the same background.
+    pxrd::BackgroundOptions w = o;
+    w.snip_iterations = 1;
+    w.snip_window_x = 0.6;
+    QCOMPARE(pxrd::estimate_background(s.pattern, w), bg);
+    QCOMPARE(pxrd::subtract_background(s.pattern, w).history.back(),
+             std::string("background_snip(window_x=0.6, iterations=30, lls=true, window=increasing)"));
     o.method = pxrd::BackgroundMethod::None;
     QCOMPARE(pxrd::subtract_background(s.pattern, o).y, s.pattern.y);
     o.method = pxrd::BackgroundMethod::Chebyshev;
