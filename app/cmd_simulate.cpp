@@ -1,6 +1,7 @@
 // `pxrd-diff simulate STRUCTURE.cif`: powder pattern of a structure (pymatgen-compatible sticks, then a profile).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -34,33 +35,55 @@ const char* kHelp =
     "  --fwhm DEG               constant FWHM in degrees 2θ (default 0.1; 0 = sticks binned onto the grid)\n"
     "  --caglioti U V W         FWHM² = U tan²θ + V tanθ + W in deg² instead of --fwhm\n"
     "  --size-angstrom T        crystallite size: broaden by sinc²(Qτ/2) (PXRDNet's finite-size model)\n"
+    "  --no-debye-waller        ignore the B/U_iso of the CIF, as pymatgen does (by default each atom's\n"
+    "                           amplitude is damped by exp(−B s²), s = sinθ/λ)\n"
     "  -o OUT.xy                write the profile (x, intensity; '# key: value' header)\n"
     "  --sticks OUT.csv         write the reflections: two_theta_deg,d_angstrom,q_inv_angstrom,intensity,\n"
-    "                           multiplicity,hkl (strongest = 100; hkl: one representative per family)\n"
+    "                           multiplicity,hkl (strongest = 100; hkl: one representative per family,\n"
+    "                           ';' between families, h k i l for hexagonal cells as pymatgen reports them)\n"
     "\n"
     "Exit codes: 0 done, 2 bad input (one line naming the file or option and the cause).\n";
 
-// One representative per family (permutations of |h|,|k|,|l|), the largest as pymatgen's get_unique_families
-// picks it, joined with ';'.
-std::string hkl_families(const std::vector<std::array<int, 3>>& hkls) {
-  std::map<std::array<int, 3>, std::array<int, 3>> families;
-  std::vector<std::array<int, 3>> order;
+// pymatgen's Lattice.is_hexagonal (angle tolerance 5°, length tolerance 0.01 Å): two right angles, one of 60° or
+// 120°, and equal lengths for the axes at the right angles. Such cells get Miller–Bravais indices (h k −h−k l).
+bool is_hexagonal_like_pymatgen(const pxrd::Lattice& lattice) {
+  const auto p = lattice.parameters();
+  const double lengths[3] = {p.a_angstrom, p.b_angstrom, p.c_angstrom};
+  const double angles[3] = {p.alpha_deg, p.beta_deg, p.gamma_deg};
+  std::vector<int> right;
+  int hex = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (std::abs(angles[i] - 90) < 5) right.push_back(i);
+    if (std::abs(angles[i] - 60) < 5 || std::abs(angles[i] - 120) < 5) ++hex;
+  }
+  return right.size() == 2 && hex == 1 && std::abs(lengths[right[0]] - lengths[right[1]]) < 0.01;
+}
+
+// One representative per family (permutations of the absolute indices), the largest, as pymatgen's
+// get_unique_families picks it; families joined with ';'.
+std::string hkl_families(const std::vector<std::array<int, 3>>& hkls, bool hexagonal) {
+  std::map<std::vector<int>, std::vector<int>> families;
+  std::vector<std::vector<int>> order;
   for (const auto& h : hkls) {
-    std::array<int, 3> key = {std::abs(h[0]), std::abs(h[1]), std::abs(h[2])};
+    const std::vector<int> idx =
+        hexagonal ? std::vector<int>{h[0], h[1], -h[0] - h[1], h[2]} : std::vector<int>{h[0], h[1], h[2]};
+    std::vector<int> key;
+    for (int v : idx) key.push_back(std::abs(v));
     std::sort(key.begin(), key.end());
     auto it = families.find(key);
     if (it == families.end()) {
-      families[key] = h;
+      families[key] = idx;
       order.push_back(key);
-    } else if (h > it->second) {
-      it->second = h;
+    } else if (idx > it->second) {
+      it->second = idx;
     }
   }
   std::string out;
   for (const auto& key : order) {
-    const auto& h = families[key];
     if (!out.empty()) out += ';';
-    out += std::to_string(h[0]) + ' ' + std::to_string(h[1]) + ' ' + std::to_string(h[2]);
+    std::string one;
+    for (int v : families[key]) one += (one.empty() ? "" : " ") + std::to_string(v);
+    out += one;
   }
   return out;
 }
@@ -77,19 +100,19 @@ std::vector<double> numbers(const pxrd::cli::Args& args, const std::string& opti
   return out;
 }
 
-std::string sticks_csv(const std::vector<pxrd::Reflection>& sticks) {
+std::string sticks_csv(const std::vector<pxrd::Reflection>& sticks, bool hexagonal) {
   std::string out = "two_theta_deg,d_angstrom,q_inv_angstrom,intensity,multiplicity,hkl\n";
   for (const auto& r : sticks)
     out += pxrd::format_number(r.two_theta_deg) + ',' + pxrd::format_number(r.d_angstrom) + ',' +
            pxrd::format_number(r.q_inv_angstrom) + ',' + pxrd::format_number(r.intensity) + ',' +
-           std::to_string(r.multiplicity) + ',' + hkl_families(r.hkls) + '\n';
+           std::to_string(r.multiplicity) + ',' + hkl_families(r.hkls, hexagonal) + '\n';
   return out;
 }
 
 int run_simulate(const std::vector<std::string>& argv) {
-  const pxrd::cli::Args args(argv, {"--help", "-h"});
+  const pxrd::cli::Args args(argv, {"--help", "-h", "--no-debye-waller"});
   args.check_known({"--help", "-h", "--wavelength", "--two-theta", "--q-grid", "--profile", "--eta", "--fwhm",
-                    "--caglioti", "--size-angstrom", "-o", "--sticks"});
+                    "--caglioti", "--size-angstrom", "--no-debye-waller", "-o", "--sticks"});
   if (args.has("--help") || args.has("-h")) {
     std::cout << kHelp;
     return 0;
@@ -168,8 +191,10 @@ int run_simulate(const std::vector<std::string>& argv) {
   pxrd::Crystal crystal = pxrd::read_cif(path);
   if (crystal.source.empty()) crystal.source = path;
 
+  profile.debye_waller = !args.has("--no-debye-waller");
   pxrd::StickOptions sopt;
   sopt.lambda_angstrom = radiation.lambda1_angstrom;
+  sopt.debye_waller = profile.debye_waller;
   if (grid.q_grid) {
     sopt.two_theta_min_deg = 0;
     sopt.two_theta_max_deg = 180;
@@ -183,7 +208,8 @@ int run_simulate(const std::vector<std::string>& argv) {
   } catch (const pxrd::InputError& e) {
     throw pxrd::InputError(path, 0, e.cause());  // name the CIF, whatever the crystal calls itself
   }
-  if (args.has("--sticks")) pxrd::write_file_atomically(text_option[3], sticks_csv(sticks));
+  const bool hexagonal = is_hexagonal_like_pymatgen(crystal.lattice);
+  if (args.has("--sticks")) pxrd::write_file_atomically(text_option[3], sticks_csv(sticks, hexagonal));
 
   if (args.has("-o")) {
     pxrd::Pattern pattern = pxrd::simulate_pattern(crystal, radiation, profile, grid);
@@ -203,7 +229,7 @@ int run_simulate(const std::vector<std::string>& argv) {
   for (const auto& r : sticks) {
     std::snprintf(line, sizeof line, "%12.4f %9.5f %11.3f %5d  ", r.two_theta_deg, r.d_angstrom, r.intensity,
                   r.multiplicity);
-    std::cout << line << hkl_families(r.hkls) << "\n";
+    std::cout << line << hkl_families(r.hkls, hexagonal) << "\n";
   }
   if (args.has("--sticks")) std::cerr << "wrote " << text_option[3] << " (" << sticks.size() << " reflections)\n";
   return 0;

@@ -43,6 +43,7 @@ struct ProfileOptions {
   double caglioti_u = 0, caglioti_v = 0, caglioti_w = 0;  // FWHM² = U tan²θ + V tanθ + W (deg²)
   double eta = 0.5;                        // pseudo-Voigt Lorentzian fraction
   double size_angstrom = 0;                // crystallite size τ for sinc²(Qτ/2) broadening; 0 = infinite
+  bool debye_waller = true;                // use Site::b_iso_angstrom2 (pymatgen ignores B: false matches it)
 };
 
 struct GridOptions {

@@ -353,6 +353,7 @@ std::string describe_options(const Radiation& radiation, const ProfileOptions& p
     os << ", fwhm_deg=" << p.fwhm_deg;
   if (p.shape == ProfileShape::PseudoVoigt) os << ", eta=" << p.eta;
   if (p.size_angstrom > 0) os << ", size_angstrom=" << p.size_angstrom;
+  if (!p.debye_waller) os << ", debye_waller=off";
   if (g.q_grid)
     os << ", q_grid=" << g.q_min_inv_angstrom << ".." << q_max_inv_angstrom << "/" << g.q_points;
   else
@@ -513,7 +514,7 @@ Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, con
   // A Kα2 line shows at Q·λ2/λ1 of its |g|, so reach lower |g| for it.
   const double g_lo = q_lo / (2.0 * kPi) * std::min(1.0, lambda1 / lambda2);
   const double g_hi = std::min(q_hi / (2.0 * kPi), 2.0 / std::min(lambda1, lambda2));
-  const std::vector<RawReflection> raw = structure_factors(crystal, g_lo, g_hi, true);
+  const std::vector<RawReflection> raw = structure_factors(crystal, g_lo, g_hi, profile.debye_waller);
 
   // Lines in the unit of the grid they are rendered on.
   const bool render_in_q = grid.q_grid || sized;

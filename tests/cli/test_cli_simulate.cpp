@@ -48,6 +48,29 @@ class TestCliSimulate : public QObject {
     QVERIFY(found200 && found111);
   }
 
+  void hexagonal_indices_and_debye_waller() {
+    // hcp Mg (U_iso 0.0127 Å² in the file). pymatgen 2022.11.7, XRDCalculator('CuKa').get_pattern on this CIF,
+    // which ignores U_iso, gives 32.2062° I 23.902 (1 0 -1 0) ×6 and 47.8534° I 15.144 (1 0 -1 2) ×12.
+    const QString mg = PXRD_TEST_DATA_DIR "/cif/hcp_mg_symbol_only.cif";
+    auto row = [](const QString& out, const QString& hkl) -> QStringList {
+      for (const QString& line : out.split('\n'))
+        if (!line.startsWith('#') && line.endsWith("  " + hkl)) return line.split(' ', Qt::SkipEmptyParts);
+      return {};
+    };
+    const Run plain = run({mg, "--no-debye-waller"});
+    QVERIFY2(plain.code == 0, qPrintable(plain.err));
+    const QStringList a = row(plain.out, "1 0 -1 0"), b = row(plain.out, "1 0 -1 2");
+    QVERIFY(a.size() == 8 && b.size() == 8);
+    QCOMPARE(a[0], QString("32.2062"));
+    QCOMPARE(a[2], QString("23.902"));
+    QCOMPARE(a[3], QString("6"));
+    QCOMPARE(b[2], QString("15.144"));
+    // With B = 8π²U ≈ 1.0 Å² the higher-angle line loses more.
+    const Run damped = run({mg});
+    const QStringList bd = row(damped.out, "1 0 -1 2");
+    QVERIFY(bd.size() == 8 && bd[2].toDouble() < 15.144 - 0.5);
+  }
+
   void writes_xy_and_sticks() {
     QTemporaryDir dir;
     const QString xy = dir.filePath("nacl.xy"), csv = dir.filePath("nacl.csv");
