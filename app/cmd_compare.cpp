@@ -28,7 +28,7 @@ const char* kHelp =
     "Prints the least-squares scale c = Σ w yo yc / Σ w yc², R_p, R_wp, R_exp, S (GoF), χ²_red, N, P,\n"
     "the PXRDNet R_wp² = ∫(a − b)² dQ / ∫a² dQ (both curves normalised to a maximum of 1; on a uniform Q grid\n"
     "when the wavelength is known, else summed on PATTERN's grid) and the cosine similarity.\n"
-    "Weights: 1/esd² when PATTERN has esd, else 1/I; points with I ≤ 0 get w = 0.\n"
+    "Weights: 1/esd² when PATTERN has esd, else 1/I of the measured (gross) counts; points with I ≤ 0 get w = 0.\n"
     "\n"
     "options:\n"
     "  --wavelength SPEC   radiation for the simulation (CuKa, CuKa12, MoKa, ..., or λ in Å); overrides the file\n"
@@ -126,6 +126,9 @@ int run_compare(const std::vector<std::string>& argv) {
   }
   pxrd::BackgroundOptions bg;
   bg.method = pxrd::background_method_from_string(args.get("--background", "none"));
+  // Weights come from the measured counts (1/esd², or Poisson 1/I of the gross counts): after a background is
+  // subtracted, 1/I_net would overweight the points near zero.
+  std::vector<double> weights = obs.weights();
   obs = pxrd::subtract_background(obs, bg);
 
   std::vector<double> calc;
@@ -147,21 +150,24 @@ int run_compare(const std::vector<std::string>& argv) {
     cropped.x.clear();
     cropped.y.clear();
     cropped.esd.clear();
+    std::vector<double> cropped_weights;
     for (std::size_t i = 0; i < obs.size(); ++i) {
       if (obs.x[i] < lo || obs.x[i] > hi) continue;
       cropped.x.push_back(obs.x[i]);
       cropped.y.push_back(obs.y[i]);
+      cropped_weights.push_back(weights[i]);
       if (obs.has_esd()) cropped.esd.push_back(obs.esd[i]);
     }
     if (cropped.size() < 2) throw pxrd::InputError(files[1], 0, "fewer than 2 points of " + files[0] + " overlap it");
     obs = cropped;
+    weights = cropped_weights;
     calc = pxrd::interpolate_linear(other.x, other.y, obs.x);
     description = files[1] + " (" + std::to_string(other.size()) + " points, interpolated)";
   }
 
   pxrd::Agreement a;
   try {
-    a = pxrd::agreement_factors(obs, calc);
+    a = pxrd::agreement_factors(obs.y, calc, weights);
   } catch (const pxrd::InputError&) {
     throw;
   } catch (const pxrd::Error& e) {
@@ -170,9 +176,10 @@ int run_compare(const std::vector<std::string>& argv) {
   std::string rwp2_grid;
   const double rwp2 = rwp2_in_q(obs, calc, rwp2_grid);
   const double cosine = pxrd::cosine_similarity(obs.y, calc);
-  const std::string bg_text = bg.method == pxrd::BackgroundMethod::None
-                                  ? "not subtracted (included in the observed intensities)"
-                                  : std::string(pxrd::background_method_name(bg.method)) + " subtracted";
+  const std::string bg_text =
+      bg.method == pxrd::BackgroundMethod::None
+          ? "not subtracted (included in the observed intensities)"
+          : std::string(pxrd::background_method_name(bg.method)) + " subtracted (weights from the gross counts)";
   const std::string radiation =
       obs.radiation ? obs.radiation->describe() + " " + radiation_origin : std::string("unknown");
   if (args.has("--json")) {

@@ -135,6 +135,8 @@ class TestCliProcess : public QObject {
     QVERIFY2(j["cosine"].toDouble() > 0.9, qPrintable(r.out));
     QVERIFY2(j["rwp2_pxrdnet"].toDouble() < 0.3, qPrintable(r.out));
     QCOMPARE(j["p"].toInt(), 1);
+    // Weights come from the gross counts (all positive here), not from the net intensities after SNIP.
+    QCOMPARE(j["n"].toInt(), 9001);
     QVERIFY(std::abs(j["gof"].toDouble() - j["r_wp"].toDouble() / j["r_exp"].toDouble()) < 1e-6);
 
     // Text output names every factor.
