@@ -50,28 +50,20 @@ class PatternsCommand : public QUndoCommand {
   int active_before_, active_after_;
 };
 
-class ReferenceCommand : public QUndoCommand {
+// Swaps one whole document value (reference, candidate list) between before and after.
+template <typename T>
+class ValueCommand : public QUndoCommand {
  public:
-  ReferenceCommand(Document* doc, std::optional<Crystal> before, std::optional<Crystal> after, const QString& text)
-      : QUndoCommand(text), doc_(doc), before_(std::move(before)), after_(std::move(after)) {}
-  void undo() override { doc_->apply_reference(before_); }
-  void redo() override { doc_->apply_reference(after_); }
+  using Apply = void (Document::*)(T);
+  ValueCommand(Document* doc, Apply apply, T before, T after, const QString& text)
+      : QUndoCommand(text), doc_(doc), apply_(apply), before_(std::move(before)), after_(std::move(after)) {}
+  void undo() override { (doc_->*apply_)(before_); }
+  void redo() override { (doc_->*apply_)(after_); }
 
  private:
   Document* doc_;
-  std::optional<Crystal> before_, after_;
-};
-
-class CandidatesCommand : public QUndoCommand {
- public:
-  CandidatesCommand(Document* doc, std::vector<Candidate> before, std::vector<Candidate> after, const QString& text)
-      : QUndoCommand(text), doc_(doc), before_(std::move(before)), after_(std::move(after)) {}
-  void undo() override { doc_->apply_candidates(before_); }
-  void redo() override { doc_->apply_candidates(after_); }
-
- private:
-  Document* doc_;
-  std::vector<Candidate> before_, after_;
+  Apply apply_;
+  T before_, after_;
 };
 
 QJsonArray doubles_to_json(const std::vector<double>& v) {
@@ -211,11 +203,11 @@ void Document::reset_to_loaded() {
 }
 
 void Document::set_reference(std::optional<Crystal> crystal, const QString& text) {
-  undo_.push(new ReferenceCommand(this, reference_, std::move(crystal), text));
+  undo_.push(new ValueCommand<std::optional<Crystal>>(this, &Document::apply_reference, reference_, std::move(crystal), text));
 }
 
 void Document::set_candidates(std::vector<Candidate> candidates, const QString& text) {
-  undo_.push(new CandidatesCommand(this, candidates_, std::move(candidates), text));
+  undo_.push(new ValueCommand<std::vector<Candidate>>(this, &Document::apply_candidates, candidates_, std::move(candidates), text));
 }
 
 void Document::append_candidate_live(Candidate c) {
