@@ -2,6 +2,7 @@
 // Classical indexing of peak positions for sharp patterns: trial assignments of low-index reflections to the
 // first lines (cubic, hexagonal, tetragonal, orthorhombic), zero shift and cell by least squares, ranked by
 // de Wolff's M20 (J. Appl. Cryst. 1, 108 (1968)).
+#include <string>
 #include <vector>
 
 #include "pxrd/cancel.hpp"
@@ -37,7 +38,8 @@ struct IndexingSolution {
   Lattice lattice;
   CrystalSystem system = CrystalSystem::Triclinic;
   double zero_deg = 0;
-  double m20 = 0;           // de Wolff figure of merit over the lines used
+  double m20 = 0;           // de Wolff figure of merit over the lines used, for the best centring
+  std::string centring = "P";  // lattice centring whose reflection conditions gave that M20 (P, I, F, C, A, B, R)
   int lines_used = 0;
   int lines_indexed = 0;
 };

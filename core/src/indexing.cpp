@@ -111,7 +111,41 @@ namespace {
 struct Line {
   double q;
   std::array<double, 3> row;
+  unsigned centring = 0;  // bit set of the lattice centrings that allow at least one of its hkl
 };
+
+// Lattice centrings and their reflection conditions (International Tables A, Table 2.2.13.1).
+enum : unsigned { kP = 1, kI = 2, kF = 4, kC = 8, kA = 16, kB = 32, kR = 64 };
+unsigned centring_mask(int h, int k, int l) {
+  unsigned m = kP;
+  auto even = [](int v) { return v % 2 == 0; };
+  if (even(h + k + l)) m |= kI;
+  if (even(h + k) && even(k + l)) m |= kF;
+  if (even(h + k)) m |= kC;
+  if (even(k + l)) m |= kA;
+  if (even(h + l)) m |= kB;
+  if (((-h + k + l) % 3 + 3) % 3 == 0) m |= kR;  // rhombohedral, obverse, hexagonal axes
+  return m;
+}
+const char* centring_name(unsigned c) {
+  switch (c) {
+    case kI: return "I";
+    case kF: return "F";
+    case kC: return "C";
+    case kA: return "A";
+    case kB: return "B";
+    case kR: return "R";
+    default: return "P";
+  }
+}
+std::vector<unsigned> centrings_of(CrystalSystem s) {
+  switch (s) {
+    case CrystalSystem::Cubic: return {kP, kI, kF};
+    case CrystalSystem::Tetragonal: return {kP, kI};
+    case CrystalSystem::Hexagonal: return {kP, kR};
+    default: return {kP, kI, kF, kC, kA, kB};
+  }
+}
 
 int n_params(CrystalSystem s) {
   switch (s) {
@@ -122,57 +156,58 @@ int n_params(CrystalSystem s) {
   }
 }
 
+// The row of (hkl) for the system's Q formula.
+std::array<double, 3> row_of(CrystalSystem s, int h, int k, int l) {
+  switch (s) {
+    case CrystalSystem::Cubic: return {double(h * h + k * k + l * l), 0, 0};
+    case CrystalSystem::Hexagonal: return {double(h * h + h * k + k * k), double(l * l), 0};
+    case CrystalSystem::Tetragonal: return {double(h * h + k * k), double(l * l), 0};
+    default: return {double(h * h), double(k * k), double(l * l)};
+  }
+}
+
+// Distinct lines (equal rows merged, centrings OR-ed) with Q <= q_max, sorted by Q; empty when there are more
+// than kMaxLines.
+constexpr std::size_t kMaxLines = 1500;
 std::vector<Line> calculated_lines(CrystalSystem s, const std::array<double, 3>& p, double q_max) {
-  std::vector<Line> lines;
   const int np = n_params(s);
   auto q_of = [&](const std::array<double, 3>& row) {
     double q = 0;
     for (int k = 0; k < np; ++k) q += p[static_cast<std::size_t>(k)] * row[static_cast<std::size_t>(k)];
     return q;
   };
-  if (s == CrystalSystem::Cubic) {
-    const int nmax = static_cast<int>(q_max / p[0]) + 1;
-    std::vector<bool> possible(static_cast<std::size_t>(nmax + 1), false);
-    const int hmax = static_cast<int>(std::sqrt(nmax)) + 1;
-    for (int h = 0; h <= hmax; ++h)
-      for (int k = 0; k <= h; ++k)
-        for (int l = 0; l <= k; ++l) {
-          const int nn = h * h + k * k + l * l;
-          if (nn > 0 && nn <= nmax) possible[static_cast<std::size_t>(nn)] = true;
-        }
-    for (int nn = 1; nn <= nmax; ++nn)
-      if (possible[static_cast<std::size_t>(nn)]) lines.push_back({p[0] * nn, {double(nn), 0, 0}});
-  } else if (s == CrystalSystem::Hexagonal || s == CrystalSystem::Tetragonal) {
-    const int hmax = static_cast<int>(std::sqrt(q_max / p[0] * (s == CrystalSystem::Hexagonal ? 4.0 / 3.0 : 1.0))) + 1;
-    const int lmax = static_cast<int>(std::sqrt(q_max / p[1])) + 1;
-    std::vector<int> ms;
-    for (int h = 0; h <= hmax; ++h)
-      for (int k = 0; k <= h; ++k) ms.push_back(s == CrystalSystem::Hexagonal ? h * h + h * k + k * k : h * h + k * k);
-    std::sort(ms.begin(), ms.end());
-    ms.erase(std::unique(ms.begin(), ms.end()), ms.end());
-    for (int m : ms)
-      for (int l = 0; l <= lmax; ++l) {
-        if (m == 0 && l == 0) continue;
-        const std::array<double, 3> row{double(m), double(l * l), 0};
+  // Index bounds from the smallest reciprocal coefficient along each axis.
+  const double pa = s == CrystalSystem::Hexagonal ? 0.75 * p[0] : p[0];
+  const double pb = s == CrystalSystem::Orthorhombic ? p[1] : pa;
+  const double pc = s == CrystalSystem::Cubic ? p[0] : (s == CrystalSystem::Orthorhombic ? p[2] : p[1]);
+  const int hmax = static_cast<int>(std::sqrt(q_max / pa)) + 1;
+  const int kmax = static_cast<int>(std::sqrt(q_max / pb)) + 1;
+  const int lmax = static_cast<int>(std::sqrt(q_max / pc)) + 1;
+  std::vector<Line> lines;
+  if (static_cast<long>(2 * hmax + 1) * (2 * kmax + 1) * (lmax + 1) > 400000) return lines;
+  // Loops cover one (hkl) of each row: permutations are equivalent for the cubic and tetragonal rows and
+  // for the centring conditions; signs matter only for the rhombohedral condition (hexagonal axes), where
+  // (−h −k −l) behaves as (h k l) so l >= 0 suffices.
+  const bool hex = s == CrystalSystem::Hexagonal;
+  for (int h = hex ? -hmax : 0; h <= hmax; ++h)
+    for (int k = hex ? -kmax : 0; k <= (s == CrystalSystem::Cubic || s == CrystalSystem::Tetragonal ? h : kmax); ++k)
+      for (int l = 0; l <= (s == CrystalSystem::Cubic ? k : lmax); ++l) {
+        if (h == 0 && k == 0 && l == 0) continue;
+        const std::array<double, 3> row = row_of(s, h, k, l);
         const double q = q_of(row);
-        if (q <= q_max) lines.push_back({q, row});
+        if (q <= q_max) lines.push_back({q, row, centring_mask(h, k, l)});
+        // So many lines below the observed ones cannot give a useful M20: reject the trial early.
+        if (lines.size() > kMaxLines) return {};
       }
-  } else {
-    const int hmax = static_cast<int>(std::sqrt(q_max / p[0])) + 1;
-    const int kmax = static_cast<int>(std::sqrt(q_max / p[1])) + 1;
-    const int lmax = static_cast<int>(std::sqrt(q_max / p[2])) + 1;
-    if (static_cast<long>(hmax + 1) * (kmax + 1) * (lmax + 1) > 200000) return lines;
-    for (int h = 0; h <= hmax; ++h)
-      for (int k = 0; k <= kmax; ++k)
-        for (int l = 0; l <= lmax; ++l) {
-          if (h == 0 && k == 0 && l == 0) continue;
-          const std::array<double, 3> row{double(h * h), double(k * k), double(l * l)};
-          const double q = q_of(row);
-          if (q <= q_max) lines.push_back({q, row});
-        }
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+    return a.q != b.q ? a.q < b.q : a.row < b.row;
+  });
+  std::vector<Line> merged;
+  for (const Line& l : lines) {
+    if (!merged.empty() && merged.back().row == l.row) merged.back().centring |= l.centring;
+    else merged.push_back(l);
   }
-  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.q < b.q; });
-  return lines;
+  return merged;
 }
 
 double volume_of(CrystalSystem s, const std::array<double, 3>& p) {
@@ -235,53 +270,47 @@ struct Evaluator {
     const double q_max = q_of(two_theta_deg.back(), -options.max_zero_deg) * 1.02;
     const int nobs = static_cast<int>(two_theta_deg.size());
     double zero = 0;
+    {
+      // Cheap rejection first: the first lines alone, against the calculated lines up to them.
+      const std::size_t nfirst = std::min<std::size_t>(two_theta_deg.size(), 8);
+      const std::vector<Line> few = calculated_lines(s, p, q_of(two_theta_deg[nfirst - 1], -options.max_zero_deg) * 1.02);
+      if (few.empty()) return false;
+      const Evaluator head{std::vector<double>(two_theta_deg.begin(), two_theta_deg.begin() + static_cast<long>(nfirst)),
+                           lambda, options};
+      const std::vector<int> a8 = head.assign(few, 0.0, 0.25);
+      if (std::count(a8.begin(), a8.end(), -1) > options.max_unindexed) return false;
+    }
     std::vector<Line> lines = calculated_lines(s, p, q_max);
     if (lines.empty()) return false;
     std::vector<int> a = assign(lines, 0.0, 0.25);
     if (std::count(a.begin(), a.end(), -1) > options.max_unindexed) return false;
     for (int pass = 0; pass < 2; ++pass) {
-      // Zero scanned on a grid, cell by linear least squares in Q for each zero.
-      double best_rms = 1e30;
-      std::array<double, 3> best_p = p;
-      double best_zero = zero;
-      for (double z = -options.max_zero_deg; z <= options.max_zero_deg + 1e-9; z += 0.01) {
-        Eigen::MatrixXd m(nobs, np);
+      // Cell and zero by linear least squares in Q: Q(2θ − z) ≈ Q(2θ − z0) − (z − z0) Q',
+      // iterated twice for the small nonlinearity (weighted so that residuals are in degrees 2θ).
+      for (int it = 0; it < 2; ++it) {
+        Eigen::MatrixXd m(nobs, np + 1);
         Eigen::VectorXd rhs(nobs);
         int rows = 0;
         for (int i = 0; i < nobs; ++i) {
           if (a[static_cast<std::size_t>(i)] < 0) continue;
+          const double tt = two_theta_deg[static_cast<std::size_t>(i)];
+          const double q0 = q_of(tt, zero);
+          const double dq = (q_of(tt, zero - 1e-4) - q0) / 1e-4;  // dQ/d2θ at 2θ − z
+          const double wgt = 1.0 / std::max(std::abs(dq), 1e-12);
           const Line& l = lines[static_cast<std::size_t>(a[static_cast<std::size_t>(i)])];
-          for (int k = 0; k < np; ++k) m(rows, k) = l.row[static_cast<std::size_t>(k)];
-          rhs(rows) = q_of(two_theta_deg[static_cast<std::size_t>(i)], z);
+          for (int k = 0; k < np; ++k) m(rows, k) = wgt * l.row[static_cast<std::size_t>(k)];
+          m(rows, np) = wgt * dq;  // row·p + Q'·z = Q(2θ − z0) + Q'·z0
+          rhs(rows) = wgt * (q0 + dq * zero);
           ++rows;
         }
-        if (rows < np) return false;
+        if (rows < np + 2) return false;
         const Eigen::VectorXd sol = m.topRows(rows).colPivHouseholderQr().solve(rhs.head(rows));
-        std::array<double, 3> q = p;
-        bool ok = true;
         for (int k = 0; k < np; ++k) {
-          q[static_cast<std::size_t>(k)] = sol(k);
-          if (!(sol(k) > 0)) ok = false;
+          if (!(sol(k) > 0)) return false;
+          p[static_cast<std::size_t>(k)] = sol(k);
         }
-        if (!ok) continue;
-        double ss = 0;
-        for (int i = 0; i < nobs; ++i) {
-          if (a[static_cast<std::size_t>(i)] < 0) continue;
-          const Line& l = lines[static_cast<std::size_t>(a[static_cast<std::size_t>(i)])];
-          double qc = 0;
-          for (int k = 0; k < np; ++k) qc += q[static_cast<std::size_t>(k)] * l.row[static_cast<std::size_t>(k)];
-          const double d = tt_of(qc) + z - two_theta_deg[static_cast<std::size_t>(i)];
-          ss += d * d;
-        }
-        if (ss < best_rms) {
-          best_rms = ss;
-          best_p = q;
-          best_zero = z;
-        }
+        zero = std::clamp(sol(np), -options.max_zero_deg, options.max_zero_deg);
       }
-      if (best_rms >= 1e30) return false;
-      p = best_p;
-      zero = best_zero;
       const double vv = volume_of(s, p);
       if (!(vv >= options.min_volume_angstrom3 && vv <= options.max_volume_angstrom3)) return false;
       lines = calculated_lines(s, p, q_max);
@@ -303,22 +332,46 @@ struct Evaluator {
     // Floor: a 0.003° error at the last line, the precision of good lab data (exact synthetic lines would
     // otherwise make every M20 infinite).
     const double q_last = q_of(two_theta_deg.back(), zero);
-    eps = std::max(eps / (nobs - unindexed), std::abs(q_of(two_theta_deg.back() + 0.003, zero) - q_last));
-    const double q_n = q_of(two_theta_deg.back(), zero);
-    int n_calc = 0;
-    double last = -1;
-    for (const Line& l : lines) {
-      if (l.q > q_n * (1 + 1e-9)) break;
-      if (std::abs(l.q - last) > 1e-9 * l.q) ++n_calc;
-      last = l.q;
+    const double eps_floor = std::abs(q_of(two_theta_deg.back() + 0.003, zero) - q_last);
+    // de Wolff M20 = Q_N / (2 ε̄ N_calc), with N_calc counting only the lines a centring allows: the best
+    // centring that still indexes the lines wins (otherwise centred cells lose to sub-cells).
+    double best_m20 = -1;
+    unsigned best_c = kP;
+    int best_unindexed = 0;
+    for (unsigned c : centrings_of(s)) {
+      std::vector<Line> allowed;
+      for (const Line& l : lines)
+        if (l.centring & c) allowed.push_back(l);
+      if (allowed.empty()) continue;
+      const std::vector<int> ac = assign(allowed, zero, options.tolerance_deg);
+      const int un = static_cast<int>(std::count(ac.begin(), ac.end(), -1));
+      if (un > options.max_unindexed) continue;
+      double eps = 0;
+      for (int i = 0; i < nobs; ++i) {
+        if (ac[static_cast<std::size_t>(i)] < 0) continue;
+        eps += std::abs(q_of(two_theta_deg[static_cast<std::size_t>(i)], zero) -
+                        allowed[static_cast<std::size_t>(ac[static_cast<std::size_t>(i)])].q);
+      }
+      eps = std::max(eps / std::max(nobs - un, 1), eps_floor);
+      int n_calc = 0;
+      for (const Line& l : allowed)
+        if (l.q <= q_last * (1 + 1e-9)) ++n_calc;
+      // Unindexed lines are penalised so that a cell explaining all lines wins over one leaving some out.
+      const double m20 = q_last / (2 * eps * std::max(n_calc, 1)) * std::pow(0.5, un);
+      if (m20 > best_m20) {
+        best_m20 = m20;
+        best_c = c;
+        best_unindexed = un;
+      }
     }
+    if (best_m20 < 0) return false;
     out.system = s;
     out.lattice = lattice;
     out.zero_deg = zero;
     out.lines_used = nobs;
-    out.lines_indexed = nobs - unindexed;
-    // Unindexed lines are penalised so that a cell explaining all lines wins over one leaving some out.
-    out.m20 = q_n / (2 * eps * std::max(n_calc, 1)) * std::pow(0.5, unindexed);
+    out.lines_indexed = nobs - best_unindexed;
+    out.centring = centring_name(best_c);
+    out.m20 = best_m20;
     return true;
   }
 };

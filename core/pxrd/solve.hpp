@@ -1,0 +1,88 @@
+#pragma once
+// Structure solution from a powder pattern and a formula: preprocessing, cells (indexing and/or generator
+// samples) refined by Le Bail, candidates (generator samples + direct-space parallel tempering), Rietveld
+// refinement, symmetrization, de-duplication and ranking by R_wp. A function of (input, CancelToken,
+// ProgressSink); the generator is optional (nullptr: classical only).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pxrd/cancel.hpp"
+#include "pxrd/candidate_generator.hpp"
+#include "pxrd/crystal.hpp"
+#include "pxrd/indexing.hpp"
+#include "pxrd/lebail.hpp"
+#include "pxrd/pattern.hpp"
+#include "pxrd/radiation.hpp"
+
+namespace pxrd {
+
+struct SolveOptions {
+  std::string formula;                  // reduced or full ("MnO", "Mn4O4")
+  std::optional<Radiation> radiation;   // overrides the file's; required when the file has none and x is Q
+  int k = 10;                           // candidates written
+  double time_budget_s = 60;
+  unsigned long long seed = 1;
+  double size_angstrom = 0;             // crystallite size if known (passed to the generator)
+  double two_theta_min_deg = 0, two_theta_max_deg = 0;  // usable range; 0 = automatic
+  bool use_generator = true;            // false: ignore the generator (ablation "no model")
+  bool refine = true;                   // false: no Rietveld (ablation "no refinement")
+  int max_atoms = 48;                   // largest cell content tried
+  int generator_samples = 32;
+  std::optional<Lattice> given_cell;    // evaluation with the lattice given
+};
+
+struct SolvedCandidate {
+  Crystal crystal;                      // symmetrized where the fit allows, primitive standard cell
+  Crystal refined;                      // as refined, P1 in the fitted cell
+  int space_group_number = 1;
+  std::string space_group_symbol = "P1";
+  double symprec_angstrom = 0;          // tolerance the space group was found with
+  CrystalSystem system = CrystalSystem::Triclinic;
+  ProfileParams profile;
+  double scale = 0;
+  double rwp = 1, rwp2 = 1, gof = 0;    // rwp2: profile R_wp² (PXRDNet form) without background
+  int n_parameters = 0;
+  std::vector<double> y_calc;           // on SolveResult::data
+  std::string origin;                   // "direct-space", "generator", "generator+direct-space"
+};
+
+struct CellCandidate {
+  Lattice lattice;
+  CrystalSystem system = CrystalSystem::Triclinic;
+  std::string origin;                   // "indexing", "generator", "given"
+  double m20 = 0;
+  double lebail_rwp = 1;
+  double zero_deg = 0;
+};
+
+struct SolveResult {
+  Radiation radiation;
+  std::string radiation_note;           // where the radiation came from
+  PowderData data;                      // the points used
+  std::vector<ObservedPeak> peaks;
+  std::vector<CellCandidate> cells;     // refined, best first
+  std::vector<SolvedCandidate> candidates;  // ranked by R_wp
+  std::string generator_name;           // empty without a generator
+  std::vector<std::string> notes;       // warnings for the user
+  double best_lebail_rwp = 1;
+  double wall_time_s = 0;
+  bool cancelled = false;               // partial result (whatever was found before the cancel)
+  bool budget_exhausted = false;
+};
+
+// Throws InputError for bad input: formula, Q data without wavelength, no peaks, a formula that fits no cell,
+// a time budget too small. A cancel during the search returns the candidates found so far with cancelled set.
+SolveResult solve(const Pattern& pattern, const SolveOptions& options, CandidateGenerator* generator,
+                  const CancelToken& cancel, ProgressSink& progress);
+
+// Writes DIR/candidate_NN.cif, DIR/fit_NN.xye and DIR/summary.json (each atomically; DIR is created).
+// `input` names the pattern file in the provenance; `model_version` is written as given.
+void write_solve_outputs(const SolveResult& result, const SolveOptions& options, const std::string& input,
+                         const std::string& dir);
+// The summary.json text (also used by batch).
+std::string solve_summary_json(const SolveResult& result, const SolveOptions& options, const std::string& input);
+// A table of the ranked candidates for the terminal.
+std::string solve_table(const SolveResult& result);
+
+}  // namespace pxrd

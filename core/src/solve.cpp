@@ -1,0 +1,379 @@
+#include "pxrd/solve.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "pxrd/composition.hpp"
+#include "pxrd/direct_space.hpp"
+#include "pxrd/elements.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/processing.hpp"
+#include "pxrd/rietveld.hpp"
+#include "pxrd/structure_matcher.hpp"
+#include "pxrd/symmetry.hpp"
+#include "pxrd/units.hpp"
+
+namespace pxrd {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The crystal system a cell's parameters allow (tolerances 0.2 % and 0.2°), for cells from the generator or given.
+CrystalSystem system_of_cell(const Lattice& lattice) {
+  const LatticeParameters p = lattice.parameters();
+  auto eq = [](double x, double y) { return std::abs(x - y) < 0.002 * std::max(x, y); };
+  auto ang = [](double x, double v) { return std::abs(x - v) < 0.2; };
+  const bool right = ang(p.alpha_deg, 90) && ang(p.beta_deg, 90) && ang(p.gamma_deg, 90);
+  if (right && eq(p.a_angstrom, p.b_angstrom) && eq(p.b_angstrom, p.c_angstrom)) return CrystalSystem::Cubic;
+  if (ang(p.alpha_deg, 90) && ang(p.beta_deg, 90) && ang(p.gamma_deg, 120) && eq(p.a_angstrom, p.b_angstrom))
+    return CrystalSystem::Hexagonal;
+  if (right && eq(p.a_angstrom, p.b_angstrom)) return CrystalSystem::Tetragonal;
+  if (right) return CrystalSystem::Orthorhombic;
+  if (ang(p.alpha_deg, 90) && ang(p.gamma_deg, 90)) return CrystalSystem::Monoclinic;
+  return CrystalSystem::Triclinic;
+}
+
+// Rough volume of one formula unit: Σ max(6 r_cov³, 9 Å³) over its atoms. A crude packing estimate (good to
+// about ±30 % for NaCl, MnO, TiO2, PbSO4); it only orders the Z values tried.
+double formula_volume_estimate(const Composition& reduced) {
+  double v = 0;
+  for (const auto& [el, amount] : reduced.amounts()) {
+    const double r = covalent_radius_angstrom(atomic_number(el));
+    v += amount * std::max(6 * r * r * r, 9.0);
+  }
+  return v;
+}
+
+// Formula units per cell worth trying: volume per atom between 6 and 60 Å³, at most `max_atoms` atoms,
+// closest to the estimated formula volume first.
+std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many) {
+  std::vector<std::pair<double, int>> zs;
+  for (int z = 1; z * atoms_per_formula <= max_atoms; ++z) {
+    const double v = volume / (z * atoms_per_formula);
+    if (v >= 6 && v <= 60) zs.push_back({std::abs(std::log(volume / z / formula_volume)), z});
+  }
+  std::sort(zs.begin(), zs.end());
+  std::vector<int> out;
+  for (std::size_t i = 0; i < zs.size() && static_cast<int>(i) < how_many; ++i) out.push_back(zs[i].second);
+  return out;
+}
+
+std::vector<int> cell_content(const Composition& reduced, int z) {
+  std::vector<int> out;
+  for (const auto& [el, amount] : reduced.amounts()) {
+    const int zn = atomic_number(el);
+    for (int i = 0; i < static_cast<int>(std::lround(amount)) * z; ++i) out.push_back(zn);
+  }
+  return out;
+}
+
+bool same_lattice(const Lattice& a, const Lattice& b) {
+  const LatticeParameters p = a.niggli_reduced(1e-3).parameters(), q = b.niggli_reduced(1e-3).parameters();
+  const double dv = std::abs(a.volume_angstrom3() - b.volume_angstrom3()) / a.volume_angstrom3();
+  return dv < 0.03 && std::abs(p.a_angstrom - q.a_angstrom) < 0.02 * p.a_angstrom &&
+         std::abs(p.b_angstrom - q.b_angstrom) < 0.02 * p.b_angstrom &&
+         std::abs(p.c_angstrom - q.c_angstrom) < 0.02 * p.c_angstrom;
+}
+
+struct PoolEntry {
+  Crystal crystal;
+  CrystalSystem system;
+  ProfileParams profile;
+  std::string origin;
+  double rwp = 1;
+};
+
+// Keeps the highest symmetry (largest tolerance) whose symmetrized structure fits nearly as well as the
+// refined one; returns false when none does (the candidate stays P1).
+bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c) {
+  for (double symprec : {0.3, 0.2, 0.1, 0.05, 0.02, 0.01}) {
+    try {
+      const Crystal sym = symmetrize(c.refined, symprec);
+      const RietveldResult e = rietveld_evaluate(data, sym, c.profile);
+      if (e.rwp <= c.rwp + std::max(0.005, 0.05 * c.rwp)) {
+        const SpaceGroupInfo sg = find_space_group(sym, 1e-3);
+        c.crystal = primitive_standard_cell(sym, 1e-3);
+        c.space_group_number = sg.number;
+        c.space_group_symbol = sg.international;
+        c.symprec_angstrom = symprec;
+        c.rwp = e.rwp;
+        c.rwp2 = e.rwp2_profile;
+        c.gof = e.rexp > 0 ? e.rwp / e.rexp : 0;
+        c.y_calc = e.y_calc;
+        c.scale = e.scale;
+        return true;
+      }
+    } catch (const Error&) {
+      // spglib could not handle this tolerance; try a tighter one
+    }
+  }
+  try {
+    c.crystal = primitive_standard_cell(c.refined, 1e-3);
+  } catch (const Error&) {
+    c.crystal = c.refined;
+  }
+  return false;
+}
+
+}  // namespace
+
+SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGenerator* generator,
+                  const CancelToken& cancel, ProgressSink& progress) {
+  const auto t0 = Clock::now();
+  SolveResult result;
+  if (!(options.time_budget_s >= 5))
+    throw InputError("--time-budget", 0,
+                     "a time budget of " + std::to_string(options.time_budget_s) + " s is too small; give at least 5 s");
+  if (options.k < 1) throw InputError("-k", 0, "the number of candidates must be at least 1");
+  const Composition comp = Composition::parse(options.formula);
+  if (comp.empty()) throw InputError("formula", 0, "the formula is empty");
+  const Composition reduced = comp.reduced();
+  int atoms_per_formula = 0;
+  for (const auto& [el, amount] : reduced.amounts()) {
+    if (std::abs(amount - std::round(amount)) > 1e-6)
+      throw InputError("formula", 0, "non-integer amount of " + el + " in " + options.formula + " (partial occupancy is not supported)");
+    atoms_per_formula += static_cast<int>(std::lround(amount));
+  }
+  if (atoms_per_formula > options.max_atoms)
+    throw InputError("formula", 0, options.formula + " has more atoms per formula unit than the solver tries (" +
+                                       std::to_string(options.max_atoms) + ")");
+
+  // 1. Preprocessing: radiation, 2θ, usable range.
+  Pattern pattern = input;
+  pattern.validate();
+  if (options.radiation) {
+    pattern.radiation = options.radiation;
+    result.radiation_note = "from --wavelength";
+  } else if (pattern.radiation && pattern.radiation->lambda1_angstrom > 0) {
+    result.radiation_note = "from the file";
+  } else if (pattern.x_unit == XUnit::QInvAngstrom) {
+    throw InputError(pattern.source, 0, "the pattern is in Q and the file has no wavelength; give --wavelength (e.g. CuKa12 or 0.7093)");
+  } else {
+    pattern.radiation = radiation_from_string("CuKa12");
+    result.radiation_note = "not in the file: assuming a lab Cu Kα1+Kα2 tube (give --wavelength to change)";
+    result.notes.push_back("radiation " + result.radiation_note);
+  }
+  result.radiation = *pattern.radiation;
+  if (pattern.x_unit == XUnit::QInvAngstrom) pattern = convert_to_two_theta(pattern);
+  const double lo = std::max(options.two_theta_min_deg > 0 ? options.two_theta_min_deg : pattern.x.front(), 5.0);
+  const double hi = std::min(options.two_theta_max_deg > 0 ? options.two_theta_max_deg : pattern.x.back(), 150.0);
+  result.data = powder_data_from_pattern(pattern, lo, hi);
+  const PowderData& data = result.data;
+  progress.report(0.02, "peaks");
+  result.peaks = find_peaks_for_indexing(data);
+  if (result.peaks.size() < 3)
+    throw InputError(pattern.source, 0, "no diffraction peaks found (" + std::to_string(result.peaks.size()) +
+                                            " above the noise); is this a powder pattern?");
+  std::vector<double> fwhms, positions;
+  for (const ObservedPeak& p : result.peaks) {
+    fwhms.push_back(p.fwhm_deg);
+    positions.push_back(p.two_theta_deg);
+  }
+  std::nth_element(fwhms.begin(), fwhms.begin() + static_cast<long>(fwhms.size() / 2), fwhms.end());
+  const double median_fwhm = fwhms[fwhms.size() / 2];
+  ProfileParams start_profile;
+  start_profile.w = std::pow(std::max(0.7 * median_fwhm, 0.02), 2);
+  start_profile.eta = 0.5;
+  const double budget = options.time_budget_s;
+  const double formula_volume = formula_volume_estimate(reduced);
+  auto remaining = [&] { return budget - seconds_since(t0); };
+
+  std::vector<PoolEntry> pool;
+  std::vector<Crystal> samples;
+  try {
+    // 2. Cells: given, indexing (sharp patterns), generator samples.
+    std::vector<CellCandidate> cells;
+    if (options.given_cell) cells.push_back({*options.given_cell, system_of_cell(*options.given_cell), "given", 0, 1, 0});
+    if (!options.given_cell && median_fwhm < 0.6) {
+      progress.report(0.05, "indexing");
+      IndexingOptions io;
+      io.min_volume_angstrom3 = 6.0 * atoms_per_formula;
+      io.max_volume_angstrom3 = 45.0 * options.max_atoms;
+      const auto sols = index_peaks(positions, data.lambda1_angstrom, io, cancel);
+      for (std::size_t i = 0; i < sols.size() && i < 4; ++i)
+        cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].m20, 1, sols[i].zero_deg});
+    }
+    if (generator && options.use_generator) {
+      progress.report(0.1, "generator samples");
+      result.generator_name = generator->name();
+      // The generator wants the full cell content: try the Z values that keep it within its training range.
+      std::vector<int> zs;
+      for (int z = 1; z * atoms_per_formula <= std::min(20, options.max_atoms); ++z) zs.push_back(z);
+      if (zs.empty()) zs.push_back(1);
+      for (int z : zs) {
+        GenerationRequest req;
+        req.atomic_numbers = cell_content(reduced, z);
+        req.pattern = &pattern;
+        req.size_angstrom = options.size_angstrom;
+        req.count = std::max(2, options.generator_samples / static_cast<int>(zs.size()));
+        req.seed = options.seed + static_cast<unsigned long long>(z);
+        if (options.given_cell) req.lattice_hint = *options.given_cell;
+        for (Crystal& c : generator->generate(req, cancel, progress)) samples.push_back(std::move(c));
+      }
+      for (const Crystal& s : samples) {
+        bool known = false;
+        for (const CellCandidate& c : cells) known = known || same_lattice(c.lattice, s.lattice);
+        if (!known && cells.size() < 10) {
+          const Lattice reduced_cell = s.lattice.niggli_reduced(1e-3);
+          cells.push_back({reduced_cell, system_of_cell(reduced_cell), "generator", 0, 1, 0});
+        }
+      }
+    }
+    if (cells.empty())
+      throw InputError(pattern.source, 0,
+                       median_fwhm >= 0.6 ? "no cell: the peaks are too broad to index (median FWHM " +
+                                                std::to_string(median_fwhm) + "°) and no model is available"
+                                          : "no cell: indexing found no cell for the peak positions (cubic to "
+                                            "orthorhombic tried) and no model is available");
+    // Le Bail refinement of every cell; the best few go on.
+    std::vector<LeBailResult> fits;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      progress.report(0.12 + 0.13 * double(i) / cells.size(), "Le Bail " + std::to_string(i + 1) + "/" + std::to_string(cells.size()));
+      ProfileParams p0 = start_profile;
+      p0.zero_deg = cells[i].zero_deg;
+      LeBailOptions lo_opt;
+      try {
+        fits.push_back(lebail_fit(data, cells[i].lattice, cells[i].system, p0, lo_opt, cancel));
+      } catch (const Cancelled&) {
+        throw;
+      } catch (const Error&) {
+        fits.push_back(LeBailResult{});
+      }
+      cells[i].lebail_rwp = fits.back().rwp;
+      if (fits.back().rwp < 1) cells[i].lattice = fits.back().lattice;
+      cells[i].zero_deg = fits.back().profile.zero_deg;
+      if (remaining() < 0.5 * budget && i >= 1) break;
+    }
+    fits.resize(std::min(fits.size(), cells.size()));
+    std::vector<std::size_t> order(fits.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Le Bail cannot tell a cell from its super- and sub-cells (they fit alike): among cells that fit about
+    // as well as the best, the indexing rank (M20 with centring and symmetry preference) decides.
+    double best_fit = 1;
+    for (const LeBailResult& f : fits) best_fit = std::min(best_fit, f.rwp);
+    auto tier = [&](std::size_t i) { return fits[i].rwp <= 1.15 * best_fit + 0.005 ? 0 : 1; };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return tier(a) != tier(b) ? tier(a) < tier(b) : (tier(a) == 1 && fits[a].rwp < fits[b].rwp);
+    });
+    for (std::size_t i : order) result.cells.push_back(cells[i]);
+    result.best_lebail_rwp = best_fit;
+
+    // 3. Candidates: direct-space search in the best cells, seeded by generator samples.
+    struct Job {
+      std::size_t fit;
+      int z;
+    };
+    std::vector<Job> jobs;
+    for (std::size_t oi = 0; oi < order.size() && oi < 3; ++oi) {
+      const LeBailResult& f = fits[order[oi]];
+      if (f.rwp > 1.5 * result.best_lebail_rwp + 0.02) break;
+      for (int z : z_candidates(f.lattice.volume_angstrom3(), formula_volume, atoms_per_formula, options.max_atoms,
+                                oi == 0 ? 3 : 2))
+        jobs.push_back({order[oi], z});
+    }
+    if (jobs.empty() && samples.empty())
+      throw InputError("formula", 0,
+                       options.formula + " cannot fill any cell found (best cell volume " +
+                           std::to_string(fits[order[0]].lattice.volume_angstrom3()) +
+                           " Å³ gives an impossible volume per atom); check the formula");
+    const double search_budget = std::max(1.0, 0.6 * remaining()) / std::max<std::size_t>(jobs.size(), 1);
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      const LeBailResult& f = fits[jobs[j].fit];
+      progress.report(0.25 + 0.45 * double(j) / jobs.size(),
+                      "direct-space search " + std::to_string(j + 1) + "/" + std::to_string(jobs.size()));
+      const IntensityTarget target = intensity_target_from_lebail(f, data);
+      if (target.cluster_intensity.size() < 2) continue;
+      const std::vector<int> content = cell_content(reduced, jobs[j].z);
+      std::vector<Crystal> seeds;
+      for (const Crystal& s : samples)
+        if (s.sites.size() == content.size()) seeds.push_back(s);
+      DirectSpaceOptions dso;
+      dso.seed = options.seed + 17 * j;
+      dso.time_budget_s = search_budget;
+      dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
+      NullProgress quiet;
+      const auto found = direct_space_search(target, f.lattice, content, seeds, dso, cancel, quiet);
+      for (const DirectSpaceResult& d : found)
+        pool.push_back({d.crystal, f.system, f.profile, seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
+    }
+    // Generator samples as candidates of their own, in their own cell (profile of the best Le Bail fit).
+    for (const Crystal& s : samples) {
+      ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
+      pool.push_back({s, system_of_cell(s.lattice), p, "generator", 1});
+    }
+    // Pre-rank by the profile fit with only scale and background.
+    progress.report(0.7, "ranking");
+    for (PoolEntry& e : pool) {
+      cancel.throw_if_cancelled();
+      e.rwp = rietveld_evaluate(data, e.crystal, e.profile).rwp;
+    }
+  } catch (const Cancelled&) {
+    if (pool.empty()) throw;
+    result.cancelled = true;
+  }
+  std::sort(pool.begin(), pool.end(), [](const PoolEntry& a, const PoolEntry& b) { return a.rwp < b.rwp; });
+
+  // 4. Rietveld refinement of the most promising.
+  std::vector<SolvedCandidate> solved;
+  const std::size_t n_refine = std::min(pool.size(), static_cast<std::size_t>(options.k + 4));
+  for (std::size_t i = 0; i < n_refine; ++i) {
+    const PoolEntry& e = pool[i];
+    SolvedCandidate c;
+    c.origin = e.origin;
+    c.system = e.system;
+    RietveldResult r;
+    bool refined = false;
+    if (options.refine && !result.cancelled && remaining() > 0) {
+      progress.report(0.72 + 0.25 * double(i) / n_refine, "Rietveld " + std::to_string(i + 1) + "/" + std::to_string(n_refine));
+      try {
+        RietveldOptions ro;
+        r = rietveld_refine(data, e.crystal, e.system, e.profile, ro, cancel);
+        refined = true;
+      } catch (const Cancelled&) {
+        result.cancelled = true;
+      } catch (const Error&) {
+      }
+    }
+    if (!refined) r = rietveld_evaluate(data, e.crystal, e.profile);
+    if (options.refine && !refined && !result.cancelled) result.budget_exhausted = true;
+    c.refined = r.crystal;
+    c.profile = r.profile;
+    c.scale = r.scale;
+    c.rwp = r.rwp;
+    c.rwp2 = r.rwp2_profile;
+    c.gof = r.gof;
+    c.n_parameters = r.n_parameters;
+    c.y_calc = r.y_calc;
+    solved.push_back(std::move(c));
+  }
+  // 5. Symmetrize, de-duplicate (structure matcher), rank by R_wp.
+  progress.report(0.97, "symmetry and duplicates");
+  for (SolvedCandidate& c : solved) symmetrize_candidate(data, c);
+  std::sort(solved.begin(), solved.end(), [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
+  std::vector<MatchPrepared> kept_prepared;
+  for (SolvedCandidate& c : solved) {
+    if (static_cast<int>(result.candidates.size()) >= options.k) break;
+    MatchPrepared prep;
+    bool duplicate = false;
+    try {
+      prep = prepare_for_matching(c.crystal);
+      for (const MatchPrepared& k : kept_prepared) duplicate = duplicate || match_structures(prep, k).fit;
+    } catch (const Error&) {
+    }
+    if (duplicate) continue;
+    kept_prepared.push_back(prep);
+    result.candidates.push_back(std::move(c));
+  }
+  if (result.budget_exhausted) result.notes.push_back("time budget reached: some candidates were not refined");
+  if (result.cancelled) result.notes.push_back("cancelled: writing the candidates found so far");
+  result.wall_time_s = seconds_since(t0);
+  progress.report(1.0, "done");
+  return result;
+}
+
+}  // namespace pxrd

@@ -1,0 +1,125 @@
+// End-to-end solve (classical: indexing, Le Bail, direct-space search, Rietveld) of a simulated rocksalt
+// pattern, outputs, cancel, and the bad-input messages.
+#include <QtTest>
+
+#include <filesystem>
+
+#include "pxrd/atomic_file.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/simulator.hpp"
+#include "pxrd/solve.hpp"
+#include "pxrd/structure_matcher.hpp"
+
+using namespace pxrd;
+
+namespace {
+Crystal nacl() {
+  Crystal c;
+  const double a = 5.6402;
+  c.lattice = Lattice::from_parameters(a, a, a, 90, 90, 90);
+  const double f[4][3] = {{0, 0, 0}, {0, 0.5, 0.5}, {0.5, 0, 0.5}, {0.5, 0.5, 0}};
+  for (const auto& t : f) {
+    Site na;
+    na.element = "Na";
+    na.atomic_number = 11;
+    na.frac = Eigen::Vector3d(t[0], t[1], t[2]);
+    Site cl = na;
+    cl.element = "Cl";
+    cl.atomic_number = 17;
+    cl.frac = Eigen::Vector3d(t[0] + 0.5, t[1], t[2]);
+    c.sites.push_back(na);
+    c.sites.push_back(cl);
+  }
+  c.wrap_to_unit_cell();
+  return c;
+}
+
+Pattern simulated(const Crystal& c) {
+  ProfileOptions prof;
+  prof.shape = ProfileShape::PseudoVoigt;
+  prof.fwhm_deg = 0.08;
+  GridOptions grid;
+  grid.x_min = 10;
+  grid.x_max = 100;
+  grid.x_step = 0.02;
+  Pattern p = simulate_pattern(c, radiation_from_string("CuKa12"), prof, grid);
+  for (double& y : p.y) y = 20 * y + 50;  // counts on a flat background
+  p.source = "simulated NaCl";
+  return p;
+}
+}  // namespace
+
+class TestSolve : public QObject {
+  Q_OBJECT
+ private slots:
+  void solvesRocksaltClassically() {
+    const Crystal truth = nacl();
+    const Pattern pattern = simulated(truth);
+    SolveOptions o;
+    o.formula = "NaCl";
+    o.time_budget_s = 15;
+    o.k = 5;
+    CancelToken cancel;
+    NullProgress progress;
+    const SolveResult r = solve(pattern, o, nullptr, cancel, progress);
+    QVERIFY(!r.candidates.empty());
+    QVERIFY(!r.cells.empty());
+    qInfo().noquote() << solve_table(r).c_str();
+    for (const CellCandidate& c : r.cells)
+      qInfo() << crystal_system_name(c.system) << c.lattice.parameters().a_angstrom << c.lattice.parameters().c_angstrom
+              << "M20" << c.m20 << "Le Bail" << c.lebail_rwp;
+    const SolvedCandidate& best = r.candidates.front();
+    qInfo() << "best" << best.space_group_symbol.c_str() << "R_wp" << best.rwp << "time" << r.wall_time_s;
+    QCOMPARE(best.space_group_number, 225);
+    QVERIFY(best.rwp < 0.1);
+    MatchTolerances loose{0.3, 0.5, 10};
+    QVERIFY(match_structures(best.crystal, truth, loose).matched);
+    QCOMPARE(int(best.crystal.size()), 2);  // primitive cell
+    // Outputs: one CIF and one fit per candidate, summary.json last.
+    const std::string dir = QDir::tempPath().toStdString() + "/pxrd_test_solve_out";
+    std::filesystem::remove_all(dir);
+    write_solve_outputs(r, o, "simulated", dir);
+    QVERIFY(std::filesystem::exists(dir + "/candidate_01.cif"));
+    QVERIFY(std::filesystem::exists(dir + "/fit_01.xye"));
+    const std::string summary = read_file(dir + "/summary.json");
+    QVERIFY(summary.find("\"rwp\"") != std::string::npos);
+    QVERIFY(summary.find("\"number\": 225") != std::string::npos);
+    std::filesystem::remove_all(dir);
+  }
+  void cancelBeforeAnythingIsFound() {
+    CancelToken cancel;
+    cancel.cancel();
+    NullProgress progress;
+    SolveOptions o;
+    o.formula = "NaCl";
+    QVERIFY_THROWS_EXCEPTION(Cancelled, solve(simulated(nacl()), o, nullptr, cancel, progress));
+  }
+  void badInput() {
+    CancelToken cancel;
+    NullProgress progress;
+    const Pattern p = simulated(nacl());
+    SolveOptions o;
+    o.formula = "NaCl";
+    o.time_budget_s = 1;  // too small
+    QVERIFY_THROWS_EXCEPTION(InputError, solve(p, o, nullptr, cancel, progress));
+    o.time_budget_s = 10;
+    o.formula = "Xx2O";  // not an element
+    QVERIFY_THROWS_EXCEPTION(InputError, solve(p, o, nullptr, cancel, progress));
+    o.formula = "C60H122";  // more atoms than any cell tried
+    QVERIFY_THROWS_EXCEPTION(InputError, solve(p, o, nullptr, cancel, progress));
+    // Q data without a wavelength.
+    o.formula = "NaCl";
+    Pattern q = p;
+    q.x_unit = XUnit::QInvAngstrom;
+    for (double& x : q.x) x = x / 20.0;
+    q.radiation.reset();
+    QVERIFY_THROWS_EXCEPTION(InputError, solve(q, o, nullptr, cancel, progress));
+    // No peaks: a flat, noisy line.
+    Pattern flat = p;
+    for (std::size_t i = 0; i < flat.size(); ++i) flat.y[i] = 100 + (i * 7919 % 13);
+    QVERIFY_THROWS_EXCEPTION(InputError, solve(flat, o, nullptr, cancel, progress));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSolve)
+#include "test_solve.moc"
