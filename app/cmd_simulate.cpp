@@ -130,15 +130,15 @@ int run_simulate(const std::vector<std::string>& argv) {
     text_option[i] = values[0];
     files.insert(files.end(), values.begin() + 1, values.end());
   }
-  const std::vector<double> two_theta = args.has("--two-theta") ? numbers(args, "--two-theta", 3, files)
-                                                                  : std::vector<double>{5.0, 90.0, 0.02};
-  const std::vector<double> caglioti = args.has("--caglioti") ? numbers(args, "--caglioti", 3, files)
-                                                                : std::vector<double>{0, 0, 0};
+  const std::vector<double> two_theta =
+      args.has("--two-theta") ? numbers(args, "--two-theta", 3, files) : std::vector<double>{5.0, 90.0, 0.02};
+  const std::vector<double> caglioti =
+      args.has("--caglioti") ? numbers(args, "--caglioti", 3, files) : std::vector<double>{0, 0, 0};
   if (files.size() != 1)
-    throw pxrd::InputError("simulate", 0,
-                           files.empty() ? "expected STRUCTURE.cif (see --help)"
-                                         : "expected one STRUCTURE.cif, got " + std::to_string(files.size()) +
-                                               " arguments (see --help)");
+    throw pxrd::InputError(
+        "simulate", 0,
+        files.empty() ? "expected STRUCTURE.cif (see --help)"
+                      : "expected one STRUCTURE.cif, got " + std::to_string(files.size()) + " arguments (see --help)");
 
   const pxrd::Radiation radiation = pxrd::radiation_from_string(args.has("--wavelength") ? text_option[0] : "CuKa");
   pxrd::GridOptions grid;
@@ -177,7 +177,8 @@ int run_simulate(const std::vector<std::string>& argv) {
   profile.caglioti_v = caglioti[1];
   profile.caglioti_w = caglioti[2];
   if (args.has("--caglioti")) {
-    const double lo = grid.q_grid ? 0.5 : std::max(0.5, grid.x_min), hi = grid.q_grid ? 179.5 : std::min(179.5, grid.x_max);
+    const double lo = grid.q_grid ? 0.5 : std::max(0.5, grid.x_min),
+                 hi = grid.q_grid ? 179.5 : std::min(179.5, grid.x_max);
     for (int i = 0; i <= 100; ++i)
       if (!(pxrd::profile_fwhm_deg(profile, lo + (hi - lo) * i / 100.0) > 0))
         throw pxrd::InputError("--caglioti", 0, "U tan²θ + V tanθ + W must stay positive over the 2θ range");
@@ -218,8 +219,7 @@ int run_simulate(const std::vector<std::string>& argv) {
     pxrd::write_xy(pattern, text_option[2]);
     std::cout << "wrote " << text_option[2] << " (" << pattern.size() << " points, "
               << pxrd::x_unit_name(pattern.x_unit) << ", " << radiation.describe() << ")\n";
-    if (args.has("--sticks"))
-      std::cout << "wrote " << text_option[3] << " (" << sticks.size() << " reflections)\n";
+    if (args.has("--sticks")) std::cout << "wrote " << text_option[3] << " (" << sticks.size() << " reflections)\n";
     return 0;
   }
   std::cout << "# " << path << ": " << crystal.size() << " atoms, " << radiation.describe() << "\n";

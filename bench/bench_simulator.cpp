@@ -94,8 +94,7 @@ int main(int argc, char** argv) {
        [&](const pxrd::Crystal& c) { pxrd::simulate_pattern(c, cuka, nano, q_grid); }},
       {"profile: Q grid 4096, sinc² τ = 10 Å",
        [&](const pxrd::Crystal& c) { pxrd::simulate_pattern(c, cuka, nano10, q_grid); }},
-      {"PXRDNet pattern (8192 Q points, σ = 0.040784 Å⁻¹)",
-       [](const pxrd::Crystal& c) { pxrd::pxrdnet_pattern(c); }},
+      {"PXRDNet pattern (8192 Q points, σ = 0.040784 Å⁻¹)", [](const pxrd::Crystal& c) { pxrd::pxrdnet_pattern(c); }},
   };
   std::printf("| case (one thread) | ms/pattern (CPU) | patterns/s per core |\n|---|---|---|\n");
   for (const auto& cs : cases) {

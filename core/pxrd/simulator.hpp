@@ -16,18 +16,18 @@ struct Reflection {
   double two_theta_deg = 0;
   double d_angstrom = 0;
   double q_inv_angstrom = 0;
-  double intensity = 0;                    // scaled so that the strongest reflection is 100 (if scaled)
-  int multiplicity = 0;                    // number of merged hkl
-  std::vector<std::array<int, 3>> hkls;    // the merged reflections
+  double intensity = 0;                  // scaled so that the strongest reflection is 100 (if scaled)
+  int multiplicity = 0;                  // number of merged hkl
+  std::vector<std::array<int, 3>> hkls;  // the merged reflections
 };
 
 struct StickOptions {
-  double lambda_angstrom = 1.54184;        // one wavelength; doublets are handled by the profile stage
+  double lambda_angstrom = 1.54184;  // one wavelength; doublets are handled by the profile stage
   double two_theta_min_deg = 0.0;
   double two_theta_max_deg = 90.0;
-  bool scaled = true;                      // strongest = 100 (pymatgen); peaks below 1e-3 % of the strongest are
-                                           // dropped either way, as pymatgen does
-  bool debye_waller = true;                // use Site::b_iso_angstrom2
+  bool scaled = true;        // strongest = 100 (pymatgen); peaks below 1e-3 % of the strongest are
+                             // dropped either way, as pymatgen does
+  bool debye_waller = true;  // use Site::b_iso_angstrom2
 };
 
 // Stick pattern: sorted by 2θ; reflections within 1e-5° are merged (into the first one, as pymatgen does; its 2θ
@@ -39,16 +39,16 @@ enum class ProfileShape { Gaussian, PseudoVoigt };
 
 struct ProfileOptions {
   ProfileShape shape = ProfileShape::Gaussian;
-  double fwhm_deg = 0.1;                   // used when all Caglioti terms are zero; 0 = sticks binned onto the grid
+  double fwhm_deg = 0.1;  // used when all Caglioti terms are zero; 0 = sticks binned onto the grid
   double caglioti_u = 0, caglioti_v = 0, caglioti_w = 0;  // FWHM² = U tan²θ + V tanθ + W (deg²)
-  double eta = 0.5;                        // pseudo-Voigt Lorentzian fraction
-  double size_angstrom = 0;                // crystallite size τ for sinc²(Qτ/2) broadening; 0 = infinite
-  bool debye_waller = true;                // use Site::b_iso_angstrom2 (pymatgen ignores B: false matches it)
+  double eta = 0.5;                                       // pseudo-Voigt Lorentzian fraction
+  double size_angstrom = 0;  // crystallite size τ for sinc²(Qτ/2) broadening; 0 = infinite
+  bool debye_waller = true;  // use Site::b_iso_angstrom2 (pymatgen ignores B: false matches it)
 };
 
 struct GridOptions {
-  bool q_grid = false;                     // false: 2θ grid; true: uniform Q grid
-  double x_min = 5.0, x_max = 90.0, x_step = 0.02;  // 2θ grid, degrees
+  bool q_grid = false;                                        // false: 2θ grid; true: uniform Q grid
+  double x_min = 5.0, x_max = 90.0, x_step = 0.02;            // 2θ grid, degrees
   double q_min_inv_angstrom = 0.0, q_max_inv_angstrom = 0.0;  // Q grid; q_max 0 → 4π/λ
   int q_points = 4096;
 };

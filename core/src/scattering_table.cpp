@@ -11,6 +11,7 @@ struct Row {
   XrayScatteringCoefficients c;
 };
 // Indexed by atomic number; present = false where pymatgen has no coefficients.
+// clang-format off
 const Row kTable[] = {
     {false, {{0, 0, 0, 0}, {0, 0, 0, 0}}},  // Z = 0
     {true, {{0.202, 0.244, 0.082, 0.0}, {30.868, 8.544, 1.273, 0.0}}},  // H
@@ -117,6 +118,7 @@ const Row kTable[] = {
     {false, {{0, 0, 0, 0}, {0, 0, 0, 0}}},  // No
     {false, {{0, 0, 0, 0}, {0, 0, 0, 0}}},  // Lr
 };
+// clang-format on
 }  // namespace
 
 const XrayScatteringCoefficients* xray_scattering_coefficients_or_null(int atomic_number) {

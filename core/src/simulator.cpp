@@ -3,15 +3,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <complex>
 #include <cmath>
+#include <complex>
 #include <exception>
 #include <map>
 #include <sstream>
 #include <thread>
-#include <utility>
-
 #include <unsupported/Eigen/FFT>
+#include <utility>
 
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
@@ -367,8 +366,7 @@ std::string describe_options(const Radiation& radiation, const ProfileOptions& p
 std::vector<Reflection> simulate_sticks(const Crystal& crystal, const StickOptions& options) {
   const double lambda = options.lambda_angstrom;
   if (!(lambda > 0) || !std::isfinite(lambda)) throw Error("simulate_sticks: the wavelength must be positive");
-  if (!(options.two_theta_max_deg > options.two_theta_min_deg))
-    throw Error("simulate_sticks: the 2θ range is empty");
+  if (!(options.two_theta_max_deg > options.two_theta_min_deg)) throw Error("simulate_sticks: the 2θ range is empty");
   const double g_min = options.two_theta_min_deg > 0 ? g_for_two_theta(options.two_theta_min_deg, lambda) : 0.0;
   const double g_max = g_for_two_theta(options.two_theta_max_deg, lambda);
   const std::vector<RawReflection> raw = structure_factors(crystal, g_min, g_max, options.debye_waller);
@@ -382,8 +380,10 @@ std::vector<Reflection> simulate_sticks(const Crystal& crystal, const StickOptio
     long match = -1;
     for (long p = static_cast<long>(peaks.size()) - 1; p >= 0; --p) {
       const double diff = std::abs(peaks[p].two_theta_deg - tt);
-      if (diff < kTwoThetaMergeTolDeg) match = p;
-      else if (peaks[p].two_theta_deg < tt) break;
+      if (diff < kTwoThetaMergeTolDeg)
+        match = p;
+      else if (peaks[p].two_theta_deg < tt)
+        break;
     }
     if (match >= 0) {
       peaks[match].intensity += intensity;
@@ -494,8 +494,14 @@ Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, con
   const double x_end = x0 + dx * static_cast<double>(n - 1);
 
   // Q range (λ1-based) the output covers, widened by the reach of the profile and of the sinc² kernel.
+  // Widest profile over the output range (a Caglioti width diverges at 180°, so not beyond the range).
+  const double tt_first = grid.q_grid ? q_inv_angstrom_to_two_theta_deg(x0, lambda1) : x0;
+  const double tt_last = grid.q_grid
+                             ? std::min(179.9, q_inv_angstrom_to_two_theta_deg(std::min(x_end, q_limit), lambda1))
+                             : std::min(179.9, x_end);
   double fwhm_max_deg = 0;
-  for (int i = 0; i <= 32; ++i) fwhm_max_deg = std::max(fwhm_max_deg, profile_fwhm_deg(profile, 180.0 * i / 32));
+  for (int i = 0; i <= 32; ++i)
+    fwhm_max_deg = std::max(fwhm_max_deg, profile_fwhm_deg(profile, tt_first + (tt_last - tt_first) * i / 32));
   const double reach_deg = (profile.shape == ProfileShape::Gaussian ? 5.0 : 60.0) * fwhm_max_deg + 1e-6;
   const bool sized = profile.size_angstrom > 0;
   const double sinc_reach = sized ? 50.0 * 2.0 * kPi / profile.size_angstrom : 0.0;
@@ -620,7 +626,8 @@ std::vector<double> pxrdnet_pattern(const Crystal& crystal) {
   // with a constant σ this equals drawing a Gaussian per line, at the cost of one FFT.
   const double dq = kPxrdnetQMaxInvAngstrom / (kPxrdnetPoints - 1);
   const double lambda = kPxrdnetLambdaAngstrom;
-  const double q_hi = std::min(4.0 * kPi / lambda, kPxrdnetQMaxInvAngstrom + kGaussReachFwhm * 2.4 * kPxrdnetSigmaInvAngstrom);
+  const double q_hi =
+      std::min(4.0 * kPi / lambda, kPxrdnetQMaxInvAngstrom + kGaussReachFwhm * 2.4 * kPxrdnetSigmaInvAngstrom);
   const std::vector<RawReflection> raw = structure_factors(crystal, 0.0, q_hi / (2.0 * kPi), true);
   std::vector<double> sticks(kPxrdnetPoints, 0.0);
   for (const StickLine& s : lines_for_wavelength(raw, lambda, 1.0)) {

@@ -74,8 +74,8 @@ class TestCliSimulate : public QObject {
   void writes_xy_and_sticks() {
     QTemporaryDir dir;
     const QString xy = dir.filePath("nacl.xy"), csv = dir.filePath("nacl.csv");
-    const Run r = run({kNaCl, "--wavelength", "CuKa12", "--two-theta", "10", "80", "0.01", "--profile",
-                       "pseudo-voigt", "--size-angstrom", "300", "-o", xy, "--sticks", csv});
+    const Run r = run({kNaCl, "--wavelength", "CuKa12", "--two-theta", "10", "80", "0.01", "--profile", "pseudo-voigt",
+                       "--size-angstrom", "300", "-o", xy, "--sticks", csv});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     const pxrd::Pattern p = pxrd::read_pattern_text(xy.toStdString());
     QCOMPARE(p.size(), std::size_t(7001));

@@ -1,6 +1,5 @@
 // Small deterministic checks of the simulator on hand-built NaCl- and CsCl-type cells with known answers.
 #include <QtTest>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -24,8 +23,8 @@ pxrd::Crystal nacl(double a = 5.64) {
   pxrd::Crystal c;
   c.name = "NaCl";
   c.lattice = pxrd::Lattice::from_parameters(a, a, a, 90, 90, 90);
-  for (auto t : {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0, .5, .5), Eigen::Vector3d(.5, 0, .5),
-                 Eigen::Vector3d(.5, .5, 0)}) {
+  for (auto t :
+       {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0, .5, .5), Eigen::Vector3d(.5, 0, .5), Eigen::Vector3d(.5, .5, 0)}) {
     c.sites.push_back(site("Na", 11, t[0], t[1], t[2]));
     const Eigen::Vector3d u = t + Eigen::Vector3d(.5, .5, .5);
     c.sites.push_back(site("Cl", 17, u[0] - std::floor(u[0]), u[1] - std::floor(u[1]), u[2] - std::floor(u[2])));
@@ -154,8 +153,8 @@ class TestSimulator : public QObject {
       return mult * f * f * lp(std::asin(1.54184 * s));
     };
     QVERIFY(std::abs(find_peak(sticks, 4.12)->intensity / expected(4.12, 6, -1) - 1) < 1e-10);
-    QVERIFY(std::abs(find_peak(sticks, 4.12 / std::sqrt(2.0))->intensity / expected(4.12 / std::sqrt(2.0), 12, 1) -
-                     1) < 1e-10);
+    QVERIFY(std::abs(find_peak(sticks, 4.12 / std::sqrt(2.0))->intensity / expected(4.12 / std::sqrt(2.0), 12, 1) - 1) <
+            1e-10);
   }
 
   void debye_waller_damps_high_angles() {

@@ -1,7 +1,6 @@
 // Stick patterns against pymatgen's XRDCalculator('CuKa') on the first 500 MP-20 test structures, 2θ 0–180°.
 // The reference file is written by tools/dev/pymatgen_sim_reference.py (structures and peaks; no CIF reader here).
 #include <QtTest>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -73,9 +72,10 @@ class TestSimulatorReference : public QObject {
         i = j;
       }
     }
-    qInfo("%zu structures, %ld pymatgen peaks >= 0.5 compared (%ld of them split differently), worst |d2θ| %.2e°, "
-          "worst |dI| %.2e",
-          entries.size(), compared, split_clusters, worst_dtt, worst_di);
+    qInfo(
+        "%zu structures, %ld pymatgen peaks >= 0.5 compared (%ld of them split differently), worst |d2θ| %.2e°, "
+        "worst |dI| %.2e",
+        entries.size(), compared, split_clusters, worst_dtt, worst_di);
     QCOMPARE(failures, 0L);
     QVERIFY(compared > 10000);
   }

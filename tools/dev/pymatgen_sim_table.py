@@ -30,6 +30,7 @@ lines = [
     "  XrayScatteringCoefficients c;",
     "};",
     "// Indexed by atomic number; present = false where pymatgen has no coefficients.",
+    "// clang-format off",
     "const Row kTable[] = {",
     "    {false, {{0, 0, 0, 0}, {0, 0, 0, 0}}},  // Z = 0",
 ]
@@ -42,7 +43,7 @@ for z in range(1, 104):
     a = ", ".join(repr(float(p[0])) for p in c)
     b = ", ".join(repr(float(p[1])) for p in c)
     lines.append(f"    {{true, {{{{{a}}}, {{{b}}}}}}},  // {sym}")
-lines += ["};", "}  // namespace", "",
+lines += ["};", "// clang-format on", "}  // namespace", "",
           "const XrayScatteringCoefficients* xray_scattering_coefficients_or_null(int atomic_number) {",
           "  if (atomic_number < 1 || atomic_number >= static_cast<int>(sizeof(kTable) / sizeof(kTable[0]))) return nullptr;",
           "  const Row& row = kTable[atomic_number];",
