@@ -276,6 +276,23 @@ class TestSimulator : public QObject {
     QVERIFY(!p.history.empty() && p.history.back().find("q_grid") != std::string::npos);
   }
 
+  void kalpha2_on_q_grid_uses_lambda1() {
+    // Q is computed from 2θ with λ1, so the Kα2 line of d sits at Q·λ2/λ1, as in a measured pattern converted to Q.
+    const pxrd::Radiation rad = pxrd::radiation_from_string("CuKa12");
+    pxrd::ProfileOptions prof;
+    prof.fwhm_deg = 0.02;
+    pxrd::GridOptions grid;
+    grid.q_grid = true;
+    grid.q_points = 20001;
+    const auto p = pxrd::simulate_pattern(cscl(), rad, prof, grid);
+    const double dq = p.x[1] - p.x[0];
+    const double q1 = 2 * pxrd::kPi / (4.12 / std::sqrt(8.0));  // 220
+    const double q2 = q1 * rad.lambda2_angstrom / rad.lambda1_angstrom;
+    QVERIFY(q2 - q1 > 20 * dq);
+    QVERIFY(std::abs(p.x[argmax_in(p, q1 - 0.003, q1 + 0.003)] - q1) <= dq);
+    QVERIFY(std::abs(p.x[argmax_in(p, q2 - 0.003, q2 + 0.003)] - q2) <= dq);
+  }
+
   void sinc2_kernel_width_and_area() {
     // A delta on a uniform Q grid becomes the kernel: unit area, FWHM 5.566/τ, wider for smaller crystallites.
     const std::size_t n = 4001;
