@@ -72,8 +72,11 @@ int run_solve(const std::vector<std::string>& argv) {
   }
   args.check_known({"--formula", "-o", "--out", "--wavelength", "-k", "--time-budget", "--seed", "--size-angstrom",
                     "--range", "--model", "--no-model", "--no-refine", "--max-atoms", "--force", "--quiet", "--help"});
-  if (args.positionals().size() != 1) throw InputError("solve", 0, "give exactly one pattern file (see --help)");
-  const std::string input = args.positionals()[0];
+  const std::vector<std::string> files =
+      positionals_of(args, {"--formula", "-o", "--out", "--wavelength", "-k", "--time-budget", "--seed",
+                            "--size-angstrom", "--model", "--max-atoms"});
+  if (files.size() != 1) throw InputError("solve", 0, "give exactly one pattern file (see --help)");
+  const std::string input = files[0];
   const std::string out = args.has("-o") ? args.get("-o") : args.get("--out");
   SolveOptions options;
   options.formula = args.get("--formula");
@@ -146,6 +149,15 @@ void solve_options_from_args(const Args& args, SolveOptions& o) {
     o.two_theta_max_deg = parse_double(r[1], "--range");
     if (!(o.two_theta_max_deg > o.two_theta_min_deg)) throw InputError("--range", 0, "MAX must exceed MIN");
   }
+}
+
+std::vector<std::string> positionals_of(const Args& args, const std::vector<std::string>& single_value_options) {
+  std::vector<std::string> out = args.positionals();
+  for (const std::string& o : single_value_options) {
+    const std::vector<std::string> values = args.get_list(o);
+    for (std::size_t i = 1; i < values.size(); ++i) out.push_back(values[i]);
+  }
+  return out;
 }
 
 ProgressSink& stderr_progress(const std::string& prefix) {

@@ -14,6 +14,8 @@ namespace pxrd::cli {
 std::unique_ptr<CandidateGenerator> generator_from_args(const Args& args);
 // Fills the solve options common to both commands (--k, --time-budget, --seed, --no-refine, --max-atoms, ...).
 void solve_options_from_args(const Args& args, SolveOptions& options);
+// Positionals plus the extra values that Args attached to single-value options ("--formula MnO file.xy").
+std::vector<std::string> positionals_of(const Args& args, const std::vector<std::string>& single_value_options);
 // Progress on stderr: one line per stage.
 ProgressSink& stderr_progress(const std::string& prefix);
 // Installs SIGINT/SIGTERM handlers that cancel `token`.

@@ -30,6 +30,7 @@ struct SolveOptions {
   int max_atoms = 48;                   // largest cell content tried
   int generator_samples = 32;
   std::optional<Lattice> given_cell;    // evaluation with the lattice given
+  int threads = 2;                      // workers for the searches and refinements
 };
 
 struct SolvedCandidate {

@@ -1,7 +1,11 @@
 #include "pxrd/solve.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <sstream>
 
@@ -87,6 +91,30 @@ struct PoolEntry {
   std::string origin;
   double rwp = 1;
 };
+
+// Runs fn(0..n-1) on `threads` workers (results are the callers', indexed, so the outcome does not depend on the
+// scheduling). The first exception is rethrown after all workers stop.
+void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < n; i = next++) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = n;  // stop handing out work
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads) && static_cast<std::size_t>(t) < n; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
 
 // Keeps the highest symmetry (largest tolerance) whose symmetrized structure fits nearly as well as the
 // refined one; returns false when none does (the candidate stays P1).
@@ -281,13 +309,16 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                        options.formula + " cannot fill any cell found (best cell volume " +
                            std::to_string(fits[order[0]].lattice.volume_angstrom3()) +
                            " Å³ gives an impossible volume per atom); check the formula");
-    const double search_budget = std::max(1.0, 0.6 * remaining()) / std::max<std::size_t>(jobs.size(), 1);
-    for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const int threads = std::max(1, options.threads);
+    const double search_budget =
+        std::max(1.0, 0.6 * remaining()) / std::max<double>(1.0, std::ceil(double(jobs.size()) / threads));
+    std::vector<std::vector<PoolEntry>> found_by_job(jobs.size());
+    std::atomic<int> started{0};
+    parallel_for(jobs.size(), threads, [&](std::size_t j) {
       const LeBailResult& f = fits[jobs[j].fit];
-      progress.report(0.25 + 0.45 * double(j) / jobs.size(),
-                      "direct-space search " + std::to_string(j + 1) + "/" + std::to_string(jobs.size()));
+      progress.report(0.25 + 0.45 * double(started++) / jobs.size(), "direct-space search");
       const IntensityTarget target = intensity_target_from_lebail(f, data);
-      if (target.cluster_intensity.size() < 2) continue;
+      if (target.cluster_intensity.size() < 2) return;
       const std::vector<int> content = cell_content(reduced, jobs[j].z);
       std::vector<Crystal> seeds;
       for (const Crystal& s : samples)
@@ -297,10 +328,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       dso.time_budget_s = search_budget;
       dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
       NullProgress quiet;
-      const auto found = direct_space_search(target, f.lattice, content, seeds, dso, cancel, quiet);
-      for (const DirectSpaceResult& d : found)
-        pool.push_back({d.crystal, f.system, f.profile, seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
-    }
+      for (const DirectSpaceResult& d : direct_space_search(target, f.lattice, content, seeds, dso, cancel, quiet))
+        found_by_job[j].push_back(
+            {d.crystal, f.system, f.profile, seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
+    });
+    for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
     // Generator samples as candidates of their own, in their own cell (profile of the best Le Bail fit).
     for (const Crystal& s : samples) {
       ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
@@ -319,28 +351,31 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   std::sort(pool.begin(), pool.end(), [](const PoolEntry& a, const PoolEntry& b) { return a.rwp < b.rwp; });
 
   // 4. Rietveld refinement of the most promising.
-  std::vector<SolvedCandidate> solved;
-  const std::size_t n_refine = std::min(pool.size(), static_cast<std::size_t>(options.k + 4));
-  for (std::size_t i = 0; i < n_refine; ++i) {
+  std::vector<SolvedCandidate> solved(std::min(pool.size(), static_cast<std::size_t>(options.k + 4)));
+  std::atomic<bool> cancelled_in_refinement{false}, unrefined{false};
+  std::atomic<int> refine_started{0};
+  parallel_for(solved.size(), std::max(1, options.threads), [&](std::size_t i) {
     const PoolEntry& e = pool[i];
-    SolvedCandidate c;
+    SolvedCandidate& c = solved[i];
     c.origin = e.origin;
     c.system = e.system;
     RietveldResult r;
     bool refined = false;
-    if (options.refine && !result.cancelled && remaining() > 0) {
-      progress.report(0.72 + 0.25 * double(i) / n_refine, "Rietveld " + std::to_string(i + 1) + "/" + std::to_string(n_refine));
+    if (options.refine && !result.cancelled && !cancelled_in_refinement && remaining() > 0) {
+      progress.report(0.72 + 0.25 * double(refine_started++) / solved.size(), "Rietveld refinement");
       try {
-        RietveldOptions ro;
-        r = rietveld_refine(data, e.crystal, e.system, e.profile, ro, cancel);
+        r = rietveld_refine(data, e.crystal, e.system, e.profile, RietveldOptions{}, cancel);
         refined = true;
       } catch (const Cancelled&) {
-        result.cancelled = true;
+        cancelled_in_refinement = true;
       } catch (const Error&) {
+        // an impossible cell or a singular fit: the candidate keeps its unrefined agreement
       }
     }
-    if (!refined) r = rietveld_evaluate(data, e.crystal, e.profile);
-    if (options.refine && !refined && !result.cancelled) result.budget_exhausted = true;
+    if (!refined) {
+      r = rietveld_evaluate(data, e.crystal, e.profile);
+      if (options.refine && !cancelled_in_refinement && !result.cancelled) unrefined = true;
+    }
     c.refined = r.crystal;
     c.profile = r.profile;
     c.scale = r.scale;
@@ -349,8 +384,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     c.gof = r.gof;
     c.n_parameters = r.n_parameters;
     c.y_calc = r.y_calc;
-    solved.push_back(std::move(c));
-  }
+  });
+  if (cancelled_in_refinement) result.cancelled = true;
+  if (unrefined) result.budget_exhausted = true;
   // 5. Symmetrize, de-duplicate (structure matcher), rank by R_wp.
   progress.report(0.97, "symmetry and duplicates");
   for (SolvedCandidate& c : solved) symmetrize_candidate(data, c);

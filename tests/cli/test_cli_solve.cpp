@@ -1,0 +1,76 @@
+// `pxrd-diff solve` and `pxrd-diff batch` as a user runs them (classical solver, --no-model): the bundled MnO
+// example, outputs, bad input with exit code 2, a batch that continues past a bad item and resumes.
+#include <QtTest>
+
+#include <filesystem>
+
+#include "cli_run.hpp"
+#include "pxrd/atomic_file.hpp"
+
+using pxrd_cli_test::run_pxrd_diff;
+
+class TestCliSolve : public QObject {
+  Q_OBJECT
+  QString tmp_;
+  const QString mno_ = PXRD_SOURCE_DIR "/resources/examples/MnO.xy";
+
+ private slots:
+  void initTestCase() {
+    if (run_pxrd_diff({"solve", "--help"}).code != 0) QSKIP("pxrd-diff was built without the model: no solve command");
+    tmp_ = QDir::tempPath() + "/pxrd_test_cli_solve";
+    std::filesystem::remove_all(tmp_.toStdString());
+    std::filesystem::create_directories(tmp_.toStdString());
+  }
+  void cleanupTestCase() {
+    if (!tmp_.isEmpty()) std::filesystem::remove_all(tmp_.toStdString());
+  }
+  void solvesBundledExample() {
+    const QString out = tmp_ + "/mno";
+    const auto r = run_pxrd_diff({"solve", mno_, "--formula", "MnO", "--no-model", "--time-budget", "12", "-k", "3",
+                                  "-o", out, "--quiet"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("Fm-3m (225)"), qPrintable(r.out));
+    QVERIFY(QFile::exists(out + "/candidate_01.cif"));
+    QVERIFY(QFile::exists(out + "/fit_01.xye"));
+    QVERIFY(QFile::exists(out + "/summary.json"));
+    QVERIFY(r.err.contains("assuming"));  // the radiation default is said, not silent
+    // A second run does not overwrite without --force.
+    const auto again = run_pxrd_diff({"solve", mno_, "--formula", "MnO", "--no-model", "-o", out});
+    QCOMPARE(again.code, 2);
+    QVERIFY(again.err.contains("--force"));
+  }
+  void badInputExitsWithTwo() {
+    auto r = run_pxrd_diff({"solve", mno_, "--formula", "MnO", "--no-model", "--time-budget", "1", "-o", tmp_ + "/x"});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("too small"));
+    r = run_pxrd_diff({"solve", mno_, "--formula", "Qq2O", "--no-model", "-o", tmp_ + "/x"});
+    QCOMPARE(r.code, 2);
+    const std::string qfile = (tmp_ + "/pattern.qye").toStdString();
+    pxrd::write_file_atomically(qfile, "1.0 10 1\n1.1 20 1\n1.2 900 3\n1.3 30 1\n");
+    r = run_pxrd_diff({"solve", QString::fromStdString(qfile), "--formula", "MnO", "--no-model", "-o", tmp_ + "/x"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("wavelength"), qPrintable(r.err));
+    QVERIFY(!QFile::exists(tmp_ + "/x/summary.json"));
+  }
+  void batchContinuesAndResumes() {
+    const std::string manifest = (tmp_ + "/manifest.csv").toStdString();
+    pxrd::write_file_atomically(manifest, "pattern,formula\n" + mno_.toStdString() + ",MnO\nmissing.xy,NaCl\n");
+    const QString out = tmp_ + "/batch";
+    auto r = run_pxrd_diff({"batch", QString::fromStdString(manifest), "-o", out, "--no-model", "--time-budget", "10",
+                            "-k", "2", "--quiet"});
+    QCOMPARE(r.code, 1);  // one item failed
+    const QString summary = QString::fromStdString(pxrd::read_file((out + "/batch_summary.csv").toStdString()));
+    QVERIFY2(summary.contains(",ok,"), qPrintable(summary));
+    QVERIFY(summary.contains(",failed,"));
+    QVERIFY(QFile::exists(out + "/MnO/summary.json"));
+    // Resume: the solved item is skipped, so the rerun is quick and reports the same.
+    QElapsedTimer t;
+    t.start();
+    r = run_pxrd_diff({"batch", QString::fromStdString(manifest), "-o", out, "--no-model", "--quiet"});
+    QCOMPARE(r.code, 1);
+    QVERIFY(t.elapsed() < 8000);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliSolve)
+#include "test_cli_solve.moc"
