@@ -58,6 +58,7 @@ class Registry : public PluginHost {
   Pattern read(const std::string& path) const;
   Pattern read(const std::string& path, const std::string& reader_id) const;
   Pattern read_content(const std::string& content, const std::string& path) const;
+  Pattern read_content(const std::string& content, const std::string& path, const std::string& reader_id) const;
   void write(const Pattern& pattern, const std::string& path, const ProfileExtras& extras = {}) const;
 
  private:

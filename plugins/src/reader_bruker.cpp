@@ -86,10 +86,7 @@ class BrukerRaw4Reader : public Reader {
       pos = data + static_cast<std::size_t>(n) * 4;
     }
     if (ranges == 0) r.fail(pos, "RAW4: no data range (truncated?)");
-    if (ranges > 1) {
-      p.metadata["scans"] = std::to_string(ranges);
-      p.history.push_back("first_scan_only(scans=" + std::to_string(ranges) + ")");
-    }
+    note_first_only(p, "scans", "first_scan_only", ranges);
     return p;
   }
 };

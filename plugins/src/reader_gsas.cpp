@@ -120,10 +120,7 @@ class GsasReader : public Reader {
     int banks = 1;
     while (lines.next(line))
       if (istarts_with(trim(line), "BANK")) ++banks;
-    if (banks > 1) {
-      p.metadata["banks"] = std::to_string(banks);
-      p.history.push_back("first_bank_only(banks=" + std::to_string(banks) + ")");
-    }
+    note_first_only(p, "banks", "first_bank_only", banks);
     if (bank.step_cdeg > 0) p.metadata["step"] = std::to_string(bank.step_cdeg / 100.0);
     return p;
   }

@@ -29,19 +29,73 @@ double cif_number(const std::string& text) {
   return parse_number(t, v) ? v : 0.0;
 }
 
-// "_diffrn_radiation_wavelength 1.5406(1)" anywhere in the file: xylib drops data blocks without a loop,
-// and the wavelength often sits in such an overall block.
-double scan_wavelength(const std::string& content) {
+struct Wavelengths {
+  double l1 = 0, l2 = 0, ratio = 0;
+};
+
+// The wavelength, read from the text: xylib drops data blocks without a loop (where the wavelength often
+// sits) and keeps only profile loops. Either "_diffrn_radiation_wavelength 1.5406(1)" or a loop of
+// _diffrn_radiation_wavelength (and _diffrn_radiation_wavelength_wt: Kα2 weight relative to Kα1).
+Wavelengths scan_wavelengths(const std::string& content) {
+  Wavelengths w;
   LineReader lines(content);
   std::string_view line;
-  const std::string_view tag = "_diffrn_radiation_wavelength";
+  const std::string tag = "_diffrn_radiation_wavelength";
+  std::vector<std::string> loop_tags;
+  bool in_loop_header = false;
+  int col_l = -1, col_w = -1;
+  std::vector<double> lambdas, weights;
   while (lines.next(line)) {
     const std::string t = trim(line);
-    if (!starts_with(t, tag) || t.size() == tag.size() || (t[tag.size()] != ' ' && t[tag.size()] != '\t')) continue;
-    const double v = cif_number(t.substr(tag.size()));
-    if (v > 0) return v;
+    if (t == "loop_") {
+      if (!lambdas.empty()) break;
+      in_loop_header = true;
+      loop_tags.clear();
+      continue;
+    }
+    if (in_loop_header && starts_with(t, "_")) {
+      const std::string name = first_token(t);
+      if (name == tag) col_l = static_cast<int>(loop_tags.size());
+      if (name == tag + "_wt") col_w = static_cast<int>(loop_tags.size());
+      loop_tags.push_back(name);
+      continue;
+    }
+    if (in_loop_header) {
+      in_loop_header = false;
+      if (col_l < 0) loop_tags.clear();
+    }
+    if (col_l >= 0 && !loop_tags.empty()) {
+      if (t.empty() || starts_with(t, "_") || starts_with(t, "data_") || starts_with(t, "loop_") || t[0] == '#') {
+        break;
+      }
+      // Values of a wavelength loop are numbers, so whitespace splitting is enough here.
+      std::vector<std::string> f;
+      std::size_t i = 0;
+      while (i < t.size()) {
+        while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
+        const std::size_t b = i;
+        while (i < t.size() && t[i] != ' ' && t[i] != '\t') ++i;
+        if (i > b) f.push_back(t.substr(b, i - b));
+      }
+      if (f.size() == loop_tags.size()) {
+        lambdas.push_back(cif_number(f[static_cast<std::size_t>(col_l)]));
+        weights.push_back(col_w >= 0 ? cif_number(f[static_cast<std::size_t>(col_w)]) : 0.0);
+      }
+      continue;
+    }
+    if (starts_with(t, tag) && t.size() > tag.size() && (t[tag.size()] == ' ' || t[tag.size()] == '\t')) {
+      const double v = cif_number(t.substr(tag.size()));
+      if (v > 0 && w.l1 == 0) w.l1 = v;
+    }
   }
-  return 0;
+  if (!lambdas.empty()) {
+    w.l1 = lambdas[0];
+    if (lambdas.size() >= 2 && weights[0] > 0) {
+      w.l2 = lambdas[1];
+      w.ratio = weights[1] / weights[0];
+    }
+  }
+  return w;
 }
 
 class PdcifReader : public Reader {
@@ -68,7 +122,6 @@ class PdcifReader : public Reader {
     Pattern p;
     const xylib::Block* chosen = nullptr;
     int xc = 0, yc = 0, profiles = 0;
-    double l1 = 0, l2 = 0, w2 = 0, w1 = 0;
     for (int i = 0; ds && i < ds->get_block_count(); ++i) {
       const xylib::Block& b = *ds->get_block(i);
       const int y = find_column(b, {"meas_counts_total", "meas_intensity_total", "proc_intensity_total",
@@ -78,19 +131,6 @@ class PdcifReader : public Reader {
       if (y && x) {
         ++profiles;
         if (!chosen) chosen = &b, xc = x, yc = y;
-      }
-      if (b.meta.has_key("diffrn_radiation_wavelength") && l1 == 0)
-        l1 = cif_number(b.meta.get("diffrn_radiation_wavelength"));
-      // A wavelength loop (Kα1, Kα2 with weights).
-      const int wl = find_column(b, {"diffrn_radiation_wavelength"});
-      const int wt = find_column(b, {"diffrn_radiation_wavelength_wt"});
-      if (wl && b.get_point_count() >= 1 && l1 == 0) {
-        l1 = b.get_column(wl).get_value(0);
-        w1 = wt ? b.get_column(wt).get_value(0) : 1.0;
-        if (b.get_point_count() >= 2) {
-          l2 = b.get_column(wl).get_value(1);
-          w2 = wt ? b.get_column(wt).get_value(1) : 0.0;
-        }
       }
       if (b.meta.has_key("diffrn_radiation_probe")) p.metadata["probe"] = trim(b.meta.get("diffrn_radiation_probe"));
     }
@@ -116,12 +156,9 @@ class PdcifReader : public Reader {
     p.metadata["x_column"] = "_pd_" + cx.get_name();
     p.metadata["y_column"] = "_pd_" + cy.get_name();
     if (!chosen->get_name().empty()) p.metadata["block"] = chosen->get_name();
-    if (profiles > 1) {
-      p.metadata["profiles"] = std::to_string(profiles);
-      p.history.push_back("first_profile_block_only(blocks=" + std::to_string(profiles) + ")");
-    }
-    if (l1 == 0) l1 = scan_wavelength(content);
-    set_radiation(p, l1, l2, w1 > 0 ? w2 / w1 : 0.0);
+    note_first_only(p, "profiles", "first_profile_block_only", profiles);
+    const Wavelengths w = scan_wavelengths(content);
+    set_radiation(p, w.l1, w.l2, w.ratio);
     const auto put = [&](const char* meta, const char* key) {
       if (chosen->meta.has_key(key) && !trim(chosen->meta.get(key)).empty() && trim(chosen->meta.get(key)) != "?")
         p.metadata[meta] = trim(chosen->meta.get(key));

@@ -73,10 +73,7 @@ class RasReader : public Reader {
       }
     }
     if (scans == 0) throw InputError(path, 0, "RAS: no *RAS_INT_START section");
-    if (scans > 1) {
-      p.metadata["scans"] = std::to_string(scans);
-      p.history.push_back("first_scan_only(scans=" + std::to_string(scans) + ")");
-    }
+    note_first_only(p, "scans", "first_scan_only", scans);
     const auto num = [&](const char* key) {
       double v = 0;
       auto it = header.find(key);
@@ -123,10 +120,7 @@ class RasxReader : public Reader {
       if (m.name.find("/Profile") != std::string::npos && m.name.size() > 4 &&
           m.name.compare(m.name.size() - 4, 4, ".txt") == 0)
         ++profiles;
-    if (profiles > 1) {
-      p.metadata["scans"] = std::to_string(profiles);
-      p.history.push_back("first_scan_only(scans=" + std::to_string(profiles) + ")");
-    }
+    note_first_only(p, "scans", "first_scan_only", profiles);
     const ZipMember* cond = zip.find("Data0/MesurementConditions0.xml");
     if (!cond) cond = zip.find("Data0/MeasurementConditions0.xml");
     if (cond) {

@@ -78,10 +78,7 @@ class XrdmlReader : public Reader {
         if (!intended.empty()) p.metadata["intended_wavelength"] = intended;
       }
     }
-    if (scans.size() > 1) {
-      p.metadata["scans"] = std::to_string(scans.size());
-      p.history.push_back("first_scan_only(scans=" + std::to_string(scans.size()) + ")");
-    }
+    note_first_only(p, "scans", "first_scan_only", scans.size());
     if (const XmlElement* sample = root->child("sample")) {
       const XmlElement* name = sample->child("name");
       const XmlElement* ident = sample->child("id");

@@ -72,10 +72,7 @@ class XylibReader : public Reader {
       p.x[static_cast<std::size_t>(i)] = cx.get_value(i);
       p.y[static_cast<std::size_t>(i)] = cy.get_value(i);
     }
-    if (ds->get_block_count() > 1) {
-      p.metadata["scans"] = std::to_string(ds->get_block_count());
-      p.history.push_back("first_scan_only(scans=" + std::to_string(ds->get_block_count()) + ")");
-    }
+    note_first_only(p, "scans", "first_scan_only", ds->get_block_count());
     // Wavelength keys: Bruker RAW (ALPHA*), UXD (WL*), Philips (ALPHA*/LAMBDA*).
     const double l1 = meta_number(*ds, b, {"ALPHA1", "WL1", "USED_LAMBDA", "LabdaAlpha1", "lambda1"});
     const double l2 = meta_number(*ds, b, {"ALPHA2", "WL2", "LabdaAlpha2", "lambda2"});

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
 #include <mutex>
@@ -209,7 +210,14 @@ std::string read_checked(const std::string& path) {
   if (S_ISDIR(st.st_mode)) throw InputError(path, 0, "is a folder, not a pattern file");
   if (st.st_size > kMaxFileBytes)
     throw InputError(path, 0, "the file is " + std::to_string(st.st_size) + " bytes; patterns above 2 GiB are refused");
-  return read_file(path);
+  // One read into a buffer of the right size (much faster than a stream copy for 10⁶-point files).
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return read_file(path);  // gives the usual "cannot open" error
+  std::string content(static_cast<std::size_t>(st.st_size), '\0');
+  const std::size_t got = content.empty() ? 0 : std::fread(&content[0], 1, content.size(), f);
+  std::fclose(f);
+  content.resize(got);
+  return content;
 }
 
 // Messages quote file content: keep them on one printable line of bounded length.
@@ -252,14 +260,19 @@ Pattern Registry::read_content(const std::string& content, const std::string& pa
   return run_reader(*reader, content, path);
 }
 
+Pattern Registry::read_content(const std::string& content, const std::string& path,
+                               const std::string& reader_id) const {
+  const Reader* reader = find_reader(reader_id);
+  if (!reader) throw InputError(path, 0, "unknown format '" + reader_id + "' (see 'pxrd-diff formats')");
+  if (content.empty()) throw InputError(path, 0, "the file is empty");
+  return run_reader(*reader, content, path);
+}
+
 Pattern Registry::read(const std::string& path) const { return read_content(read_checked(path), path); }
 
 Pattern Registry::read(const std::string& path, const std::string& reader_id) const {
-  const Reader* reader = find_reader(reader_id);
-  if (!reader) throw InputError(path, 0, "unknown format '" + reader_id + "' (see 'pxrd-diff formats')");
-  const std::string content = read_checked(path);
-  if (content.empty()) throw InputError(path, 0, "the file is empty");
-  return run_reader(*reader, content, path);
+  if (!find_reader(reader_id)) throw InputError(path, 0, "unknown format '" + reader_id + "' (see 'pxrd-diff formats')");
+  return read_content(read_checked(path), path, reader_id);
 }
 
 void Registry::write(const Pattern& pattern, const std::string& path, const ProfileExtras& extras) const {

@@ -171,6 +171,12 @@ void set_radiation(Pattern& p, double lambda1, double lambda2, double ratio, std
   p.radiation = r;
 }
 
+void note_first_only(Pattern& p, const char* key, const char* what, std::size_t count) {
+  if (count <= 1) return;
+  p.metadata[key] = std::to_string(count);
+  p.history.push_back(std::string(what) + "(" + key + "=" + std::to_string(count) + ")");
+}
+
 void fill_linear_x(Pattern& p, double start, double step, std::size_t n) {
   p.x.resize(n);
   for (std::size_t i = 0; i < n; ++i) p.x[i] = start + static_cast<double>(i) * step;

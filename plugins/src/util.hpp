@@ -71,6 +71,10 @@ constexpr std::size_t kMaxPoints = 50'000'000;
 // Sets the radiation when λ1 is a plausible X-ray/neutron wavelength (0.01–10 Å); ignores it otherwise.
 void set_radiation(Pattern& p, double lambda1, double lambda2 = 0, double ratio = 0, std::string name = "");
 
+// Files with several scans: only the first is read; a count above 1 goes to metadata[key] and to history
+// as "<what>(<key>=<count>)".
+void note_first_only(Pattern& p, const char* key, const char* what, std::size_t count);
+
 // Fills x = start + i·step for n points.
 void fill_linear_x(Pattern& p, double start, double step, std::size_t n);
 

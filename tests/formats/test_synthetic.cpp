@@ -254,6 +254,7 @@ class TestSynthetic : public QObject {
   void pdcif_keeps_observed_not_calculated() {
     const auto p = read_bytes(kPdcif, "obs.cif");
     QCOMPARE(p.y, (std::vector<double>{100, 200, 150}));  // not 98/205/149 (calc) nor 5 (background)
+    QVERIFY(p.radiation.has_value());
     QVERIFY(!p.radiation->has_second_line());
     QCOMPARE(QString::fromStdString(p.metadata.at("y_column")), QString("_pd_meas_counts_total"));
   }

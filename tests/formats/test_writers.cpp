@@ -85,6 +85,7 @@ class TestWriters : public QObject {
     QCOMPARE(back.x, p.x);
     QCOMPARE(back.y, p.y);  // observed, never the calculated column
     for (std::size_t i = 0; i < p.size(); ++i) QVERIFY(std::fabs(back.esd[i] - p.esd[i]) < 1e-9 * p.esd[i]);
+    QVERIFY(back.radiation.has_value());
     QVERIFY(back.radiation->has_second_line());
     QCOMPARE(back.radiation->lambda1_angstrom, 1.540598);
     QCOMPARE(back.radiation->lambda2_angstrom, 1.544426);
