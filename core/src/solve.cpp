@@ -92,6 +92,36 @@ struct PoolEntry {
   double rwp = 1;
 };
 
+// A token that follows `parent` and also fires at `deadline`; a watchdog thread polls every 20 ms.
+class DeadlineCancel {
+ public:
+  DeadlineCancel(const CancelToken& parent, Clock::time_point deadline) : parent_(parent), deadline_(deadline) {
+    watchdog_ = std::thread([this] {
+      while (!done_) {
+        if (parent_.cancelled() || Clock::now() >= deadline_) {
+          token_.cancel();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
+  ~DeadlineCancel() {
+    done_ = true;
+    watchdog_.join();
+  }
+  DeadlineCancel(const DeadlineCancel&) = delete;
+  DeadlineCancel& operator=(const DeadlineCancel&) = delete;
+  const CancelToken& token() const { return token_; }
+
+ private:
+  const CancelToken& parent_;
+  Clock::time_point deadline_;
+  CancelToken token_;
+  std::atomic<bool> done_{false};
+  std::thread watchdog_;
+};
+
 // Runs fn(0..n-1) on `threads` workers (results are the callers', indexed, so the outcome does not depend on the
 // scheduling). The first exception is rethrown after all workers stop.
 void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
@@ -229,26 +259,46 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     if (generator && options.use_generator) {
       progress.report(0.1, "generator samples");
       result.generator_name = generator->name();
-      // The generator wants the full cell content: try the Z values that keep it within its training range.
-      std::vector<int> zs;
-      for (int z = 1; z * atoms_per_formula <= std::min(20, options.max_atoms); ++z) zs.push_back(z);
-      if (zs.empty()) zs.push_back(1);
-      for (int z : zs) {
-        GenerationRequest req;
-        req.atomic_numbers = cell_content(reduced, z);
-        req.pattern = &pattern;
-        req.size_angstrom = options.size_angstrom;
-        req.count = std::max(2, options.generator_samples / static_cast<int>(zs.size()));
-        req.seed = options.seed + static_cast<unsigned long long>(z);
-        if (options.given_cell) req.lattice_hint = *options.given_cell;
-        for (Crystal& c : generator->generate(req, cancel, progress)) samples.push_back(std::move(c));
+      // The generator wants the full cell content. With an indexed (or given) cell, sample in it for the
+      // likeliest Z values; otherwise let it propose cells for small Z (its training range is ≤ 20 atoms).
+      std::vector<std::pair<int, std::optional<Lattice>>> requests;
+      if (!cells.empty()) {
+        for (int z : z_candidates(cells.front().lattice.volume_angstrom3(), formula_volume, atoms_per_formula,
+                                  std::min(20, options.max_atoms), 2))
+          requests.push_back({z, cells.front().lattice});
       }
+      if (requests.empty() || !options.given_cell)
+        for (int z = 1; z <= 4 && z * atoms_per_formula <= std::min(20, options.max_atoms); ++z)
+          requests.push_back({z, std::nullopt});
+      if (requests.empty()) requests.push_back({1, std::nullopt});
+      // Sampling gets at most 30 % of the budget: a watchdog cancels it (not the run) at that point.
+      DeadlineCancel sampling(cancel, t0 + std::chrono::duration_cast<Clock::duration>(
+                                               std::chrono::duration<double>(0.3 * budget)));
+      try {
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+          GenerationRequest req;
+          req.atomic_numbers = cell_content(reduced, requests[i].first);
+          req.pattern = &pattern;
+          req.size_angstrom = options.size_angstrom;
+          req.count = std::max(2, options.generator_samples / static_cast<int>(requests.size()));
+          req.seed = options.seed + 101 * i;
+          req.lattice_hint = requests[i].second;
+          NullProgress quiet;
+          for (Crystal& c : generator->generate(req, sampling.token(), quiet)) samples.push_back(std::move(c));
+        }
+      } catch (const Cancelled&) {
+        if (cancel.cancelled()) throw;
+        result.notes.push_back("model sampling stopped at its share of the time budget (" +
+                               std::to_string(samples.size()) + " samples)");
+      }
+      int added = 0;
       for (const Crystal& s : samples) {
         bool known = false;
         for (const CellCandidate& c : cells) known = known || same_lattice(c.lattice, s.lattice);
-        if (!known && cells.size() < 10) {
+        if (!known && added < 3) {
           const Lattice reduced_cell = s.lattice.niggli_reduced(1e-3);
           cells.push_back({reduced_cell, system_of_cell(reduced_cell), "generator", 0, 1, 0});
+          ++added;
         }
       }
     }
