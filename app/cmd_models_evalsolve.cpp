@@ -15,6 +15,7 @@
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/models/dataset.hpp"
+#include "pxrd/pattern_io.hpp"
 #include "pxrd/simulator.hpp"
 #include "pxrd/structure_matcher.hpp"
 #include "pxrd/symmetry.hpp"
@@ -30,7 +31,8 @@ void print_evalsolve_help() {
                "  --conditions LIST      comma list of ideal,nano100,nano10,lab (all)\n"
                "  --ablations            also: no model, no refinement, wrong pattern (ideal condition)\n"
                "  -k N (10) --time-budget SEC (20) --seed N (1) --model PATH --no-model --max-atoms N\n"
-               "  -o FILE                JSON report (per item and aggregates), written atomically\n";
+               "  -o FILE                JSON report (per item and aggregates), written atomically\n"
+               "  --save-patterns DIR    also write every simulated pattern there (.xy with its radiation)\n";
 }
 
 // The simulated "observed" pattern of a condition.
@@ -178,7 +180,8 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--count", "--conditions", "--ablations", "-k", "--time-budget", "--seed", "--model",
-                    "--no-model", "--max-atoms", "-o", "--help"});
+                    "--no-model", "--max-atoms", "-o", "--save-patterns", "--help"});
+  const std::string save_dir = args.get("--save-patterns", "");
   const std::string data_dir = args.get("--data");
   const int count = static_cast<int>(args.get_int("--count", 10));
   if (count < 1) throw InputError("--count", 0, "must be at least 1");
@@ -218,6 +221,8 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     // should vanish if the solver uses the pattern).
     const Crystal& source = variant == "wrong-pattern" ? picked[(index + 1) % picked.size()]->crystal : truth;
     const Pattern pattern = condition_pattern(source, condition, rng);
+    if (!save_dir.empty())
+      write_xy(pattern, save_dir + "/" + picked[index]->material_id + "_" + condition + "_" + variant + ".xy");
     SolveOptions o = base;
     o.formula = Composition::of(truth).formula();
     if (condition == "nano100") o.size_angstrom = 100;

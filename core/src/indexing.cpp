@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include "pxrd/background.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/units.hpp"
 
@@ -25,17 +26,6 @@ std::vector<double> moving_average(const std::vector<double>& v, int half) {
   return out;
 }
 
-std::vector<double> moving_minimum(const std::vector<double>& v, int half) {
-  const int n = static_cast<int>(v.size());
-  std::vector<double> out(v.size());
-  for (int i = 0; i < n; ++i) {
-    double m = v[static_cast<std::size_t>(i)];
-    for (int j = std::max(0, i - half); j <= std::min(n - 1, i + half); ++j) m = std::min(m, v[static_cast<std::size_t>(j)]);
-    out[static_cast<std::size_t>(i)] = m;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int max_peaks) {
@@ -43,23 +33,42 @@ std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int ma
   std::vector<ObservedPeak> peaks;
   if (n < 10) return peaks;
   const double step = (data.two_theta_deg.back() - data.two_theta_deg.front()) / static_cast<double>(n - 1);
-  // Background: a moving minimum over ~3° then smoothed (wider than sharp peaks, narrower than humps).
-  const int bg_half = std::max(3, static_cast<int>(1.5 / step));
+  // Background: SNIP (pxrd/background.hpp) with a ~1° clipping window, on lightly smoothed data.
   const std::vector<double> smooth = moving_average(data.y, std::max(1, static_cast<int>(0.02 / step)));
-  std::vector<double> bg = moving_average(moving_minimum(smooth, bg_half), bg_half);
+  std::vector<double> positive(smooth);
+  for (double& v : positive) v = std::max(v, 0.0);
+  const std::vector<double> bg = snip_background(positive, std::max(10, static_cast<int>(1.0 / step)), true);
   std::vector<double> net(n);
   for (std::size_t i = 0; i < n; ++i) net[i] = smooth[i] - bg[i];
-  // Noise: median absolute deviation of the raw data from the smoothed curve.
-  std::vector<double> dev(n);
-  for (std::size_t i = 0; i < n; ++i) dev[i] = std::abs(data.y[i] - smooth[i]);
-  std::nth_element(dev.begin(), dev.begin() + static_cast<long>(n / 2), dev.end());
-  const double noise = 1.4826 * dev[n / 2];
+  // Local noise: robust σ of the second differences of the raw data in 1° blocks (counting noise grows with
+  // the background, so one global figure lets noise through on a high background).
+  const std::size_t block = std::max<std::size_t>(20, static_cast<std::size_t>(1.0 / step));
+  std::vector<double> noise(n, 0.0), offset(n, 0.0);
+  for (std::size_t b0 = 0; b0 < n; b0 += block) {
+    const std::size_t b1 = std::min(n, b0 + block);
+    std::vector<double> d2;
+    for (std::size_t i = std::max<std::size_t>(b0, 1); i < b1 && i + 1 < n; ++i)
+      d2.push_back(std::abs(data.y[i] - 0.5 * (data.y[i - 1] + data.y[i + 1])));
+    double sigma = 0;
+    if (!d2.empty()) {
+      std::nth_element(d2.begin(), d2.begin() + static_cast<long>(d2.size() / 2), d2.end());
+      sigma = 1.4826 * d2[d2.size() / 2] / std::sqrt(1.5);  // var(y_i − mean of neighbours) = 1.5 σ²
+    }
+    // SNIP follows the lower envelope of the noise: the typical net level of the block is an offset.
+    std::vector<double> level(net.begin() + static_cast<long>(b0), net.begin() + static_cast<long>(b1));
+    std::nth_element(level.begin(), level.begin() + static_cast<long>(level.size() / 2), level.end());
+    for (std::size_t i = b0; i < b1; ++i) {
+      noise[i] = sigma;
+      offset[i] = std::max(0.0, level[level.size() / 2]);
+    }
+  }
   const double net_max = *std::max_element(net.begin(), net.end());
   if (!(net_max > 0)) return peaks;
-  const double threshold = std::max(4.0 * noise, 0.01 * net_max);
   const int half = std::max(2, static_cast<int>(0.04 / step));
   for (std::size_t i = 1; i + 1 < n; ++i) {
-    if (net[i] < threshold) continue;
+    // Smoothing over m points divides white noise by √m; 6σ of that, and at least 1 % of the strongest.
+    const double sigma_smooth = noise[i] / std::sqrt(2.0 * std::max(1, static_cast<int>(0.02 / step)) + 1);
+    if (net[i] - offset[i] < std::max(6.0 * sigma_smooth, 0.01 * net_max)) continue;
     bool is_max = true;
     for (int j = -half; j <= half && is_max; ++j) {
       const long k = static_cast<long>(i) + j;
