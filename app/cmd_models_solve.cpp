@@ -83,10 +83,10 @@ int run_solve(const std::vector<std::string>& argv) {
   solve_options_from_args(args, options);
   if (!args.has("--force") && std::filesystem::exists(out + "/summary.json"))
     throw InputError(out, 0, "already holds the results of a run (summary.json); give --force to overwrite");
-  const Pattern pattern = formats::read_pattern(input);
-  std::unique_ptr<CandidateGenerator> generator = generator_from_args(args);
   CancelToken cancel;
   cancel_on_signals(cancel);
+  const Pattern pattern = formats::read_pattern(input);
+  std::unique_ptr<CandidateGenerator> generator = generator_from_args(args);
   ProgressSink& loud = stderr_progress("solve ");
   NullProgress quiet;
   ProgressSink& progress = args.has("--quiet") ? static_cast<ProgressSink&>(quiet) : loud;

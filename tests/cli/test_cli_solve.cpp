@@ -52,6 +52,32 @@ class TestCliSolve : public QObject {
     QVERIFY2(r.err.contains("wavelength"), qPrintable(r.err));
     QVERIFY(!QFile::exists(tmp_ + "/x/summary.json"));
   }
+  void cancelLeavesNoHalfFiles() {
+    const QString out = tmp_ + "/cancelled";
+    QProcess p;
+    p.start(PXRD_BIN_DIR "/pxrd-diff", {"solve", mno_, "--formula", "MnO", "--no-model", "--time-budget", "60",
+                                        "-o", out});
+    QVERIFY(p.waitForStarted());
+    // Once the search runs (progress on stderr), SIGTERM is handled like Ctrl-C.
+    QByteArray err;
+    while (!err.contains("direct-space search") && p.state() == QProcess::Running) {
+      p.waitForReadyRead(500);
+      err += p.readAllStandardError();
+    }
+    p.terminate();
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 130);
+    // Either nothing was found yet (no files), or the partial result is complete: every file is a finished one.
+    const QStringList files = QDir(out).entryList(QDir::Files);
+    for (const QString& f : files)
+      QVERIFY2(f == "summary.json" || f.startsWith("candidate_") || f.startsWith("fit_"), qPrintable(f));
+    if (!files.isEmpty()) {
+      QVERIFY(files.contains("summary.json"));
+      const QString summary = QString::fromStdString(pxrd::read_file((out + "/summary.json").toStdString()));
+      QVERIFY(summary.contains("\"cancelled\": true"));
+      QVERIFY(summary.trimmed().endsWith("}"));
+    }
+  }
   void batchContinuesAndResumes() {
     const std::string manifest = (tmp_ + "/manifest.csv").toStdString();
     pxrd::write_file_atomically(manifest, "pattern,formula\n" + mno_.toStdString() + ",MnO\nmissing.xy,NaCl\n");
