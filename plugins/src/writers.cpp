@@ -94,12 +94,18 @@ class PdcifWriter : public Writer {
     if (!ex.background.empty()) o += "_pd_proc_intensity_bkg_calc\n";
     if (!ex.calculated.empty()) o += "_pd_calc_intensity_total\n";
     const std::vector<double> w = p.has_esd() ? p.weights() : std::vector<double>{};
+    o.reserve(o.size() + p.size() * 48);
+    const auto column = [&o](double v) {
+      o += ' ';
+      o += format_number(v);
+    };
     for (std::size_t i = 0; i < p.size(); ++i) {
-      o += format_number(p.x[i]) + " " + format_number(p.y[i]);
-      if (p.has_esd()) o += " " + format_number(w[i]);
-      if (!ex.background.empty()) o += " " + format_number(ex.background[i]);
-      if (!ex.calculated.empty()) o += " " + format_number(ex.calculated[i]);
-      o += "\n";
+      o += format_number(p.x[i]);
+      column(p.y[i]);
+      if (p.has_esd()) column(w[i]);
+      if (!ex.background.empty()) column(ex.background[i]);
+      if (!ex.calculated.empty()) column(ex.calculated[i]);
+      o += '\n';
     }
     return o;
   }
@@ -136,8 +142,15 @@ class FxyeWriter : public Writer {
     const double step = n > 1 ? (tth.back() - tth.front()) / static_cast<double>(n - 1) : 0.0;
     o += "BANK 1 " + std::to_string(n) + " " + std::to_string(n) + " CONS " + centidegrees(tth.front()) + " " + centidegrees(step) +
          " 0 0 FXYE\n";
-    for (std::size_t i = 0; i < n; ++i)
-      o += centidegrees(tth[i]) + " " + format_number(p.y[i]) + " " + format_number(esd[i]) + "\n";
+    o.reserve(o.size() + n * 40);
+    for (std::size_t i = 0; i < n; ++i) {
+      o += centidegrees(tth[i]);
+      o += ' ';
+      o += format_number(p.y[i]);
+      o += ' ';
+      o += format_number(esd[i]);
+      o += '\n';
+    }
     return o;
   }
 };
