@@ -177,6 +177,19 @@ class TestBadInput : public QObject {
     std::remove(path.c_str());
   }
 
+  void magic_only_headers() {
+    // A magic number and nothing behind it: each binary reader must stop at the missing header.
+    for (const auto& [bytes, name] : std::vector<std::pair<std::string, std::string>>{
+             {std::string("V3RD") + std::string(64, '\0'), "magic.rd"},
+             {"RAW1.01", "magic_v3.raw"},
+             {"RAW4.00", "magic_v4.raw"},
+             {"RAW_1.06Powdat", "magic_stoe.raw"},
+             {std::string("PK\x03\x04" "Data0/", 10), "magic.rasx"},
+             {"<xrdMeasurements>", "magic.xrdml"}}) {
+      QCOMPARE(QString::fromStdString(outcome(bytes, name)), QString("error"));
+    }
+  }
+
   void forced_reader_on_wrong_content() {
     const std::string path = kData + "xy/MnO.xy";
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::formats::read_pattern(path, "xrdml"));
