@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -228,6 +229,38 @@ class TestCif : public QObject {
       groups.insert(pxrd::find_space_group(c, 0.1).number);
     }
     QVERIFY(groups.size() >= 15);
+  }
+  void mutated_files_throw_input_errors_only() {
+    // Random byte edits, deletions and truncations of real files: reading either succeeds or throws InputError.
+    std::vector<std::string> seeds = {pxrd::read_file(example_path("PbSO4-Wyckoff.cif")),
+                                      pxrd::read_file(example_path("NaCl.cif")),
+                                      pxrd::read_file(data_path("nacl_symops.cif"))};
+    std::mt19937 rng(11);
+    const std::string alphabet = " \n\t'\";_#.?-+/0123456789xyzXYZabcdefloop_data_Hall";
+    int ok = 0, input_errors = 0;
+    for (int k = 0; k < 3000; ++k) {
+      std::string text = seeds[k % seeds.size()];
+      const int edits = 1 + static_cast<int>(rng() % 4);
+      for (int e = 0; e < edits && !text.empty(); ++e) {
+        const std::size_t pos = rng() % text.size();
+        switch (rng() % 4) {
+          case 0: text[pos] = alphabet[rng() % alphabet.size()]; break;
+          case 1: text.erase(pos, 1 + rng() % 20); break;
+          case 2: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+          default: text.resize(pos); break;
+        }
+      }
+      try {
+        const pxrd::Crystal c = pxrd::read_cif_string(text, "mutated");
+        for (const auto& site : c.sites)
+          QVERIFY(std::isfinite(site.frac.x()) && site.frac.x() >= 0 && site.frac.x() < 1 && site.atomic_number > 0);
+        ++ok;
+      } catch (const pxrd::InputError&) {
+        ++input_errors;
+      }
+    }
+    qInfo("mutated CIFs: %d read, %d InputError", ok, input_errors);
+    QVERIFY(ok > 100 && input_errors > 100);
   }
   void mp20_p1_strings_parse_fast() {
     const auto cifs = split_cifs(pxrd::read_file(data_path("mp20_test_first40.cifs")));

@@ -1,6 +1,8 @@
 // Chemical formulas: nesting, hydrates, reduced vs cell formula, Z, errors with the position.
 #include <QtTest>
 
+#include <random>
+
 #include "pxrd/composition.hpp"
 #include "pxrd/crystal.hpp"
 #include "pxrd/error.hpp"
@@ -73,6 +75,26 @@ class TestComposition : public QObject {
     QCOMPARE(amount(c, "Ce"), 3.5);
     QCOMPARE(amount(c, "O"), 8.0);
     QCOMPARE(c.formula_units(), 1);
+  }
+  void random_strings_throw_input_errors_only() {
+    std::mt19937 rng(5);
+    const std::string alphabet = "CuSOHNaFeAlx()[]0123456789.*\xC2\xB7 ";
+    int ok = 0, errors = 0;
+    for (int k = 0; k < 5000; ++k) {
+      std::string f;
+      const int len = static_cast<int>(rng() % 14);
+      for (int i = 0; i < len; ++i) f += alphabet[rng() % alphabet.size()];
+      try {
+        const auto c = pxrd::Composition::parse(f);
+        QVERIFY(!c.empty() && c.total_atoms() > 0);
+        ++ok;
+      } catch (const pxrd::InputError& e) {
+        QVERIFY(std::string(e.what()).find("position") != std::string::npos ||
+                std::string(e.what()).find("empty") != std::string::npos);
+        ++errors;
+      }
+    }
+    QVERIFY(ok > 50 && errors > 50);
   }
   void errors_name_the_position() {
     struct Case {
