@@ -217,16 +217,20 @@ Crystal symmetrize(const Crystal& crystal, double symprec) {
   out.lattice = Lattice(l_sym * l.inverse() * m);
 
   // Positions: x_i' = x_i + mean over ops of R^-1 d, with d the periodic offset from R x_i + t to its image atom.
+  // Each operation must permute the atoms; if nearest images collide, the group average would be meaningless.
   SpgCell types(crystal);
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<Eigen::Vector3d> x(n);
     for (std::size_t i = 0; i < n; ++i) x[i] = out.sites[i].frac;
-    for (std::size_t i = 0; i < n; ++i) {
-      Eigen::Vector3d correction = Eigen::Vector3d::Zero();
-      for (const SymmetryOperation& op : ds.operations) {
-        const Eigen::Matrix3d r = op.rotation.cast<double>();
+    std::vector<Eigen::Vector3d> correction(n, Eigen::Vector3d::Zero());
+    for (const SymmetryOperation& op : ds.operations) {
+      const Eigen::Matrix3d r = op.rotation.cast<double>();
+      const Eigen::Matrix3d r_inv = r.inverse();
+      std::vector<bool> hit(n, false);
+      for (std::size_t i = 0; i < n; ++i) {
         const Eigen::Vector3d y = r * x[i] + op.translation;
         double best = 1e300;
+        std::size_t best_j = i;
         Eigen::Vector3d best_d = Eigen::Vector3d::Zero();
         for (std::size_t j = 0; j < n; ++j) {
           if (types.types[j] != types.types[i]) continue;
@@ -235,13 +239,21 @@ Crystal symmetrize(const Crystal& crystal, double symprec) {
           const double dist2 = (out.lattice.matrix().transpose() * d).squaredNorm();
           if (dist2 < best) {
             best = dist2;
+            best_j = j;
             best_d = d;
           }
         }
-        correction += r.inverse() * best_d;
+        if (hit[best_j]) {
+          char tol[32];
+          std::snprintf(tol, sizeof tol, "%g", symprec);
+          throw Error(std::string("symmetrize: the operations found at symprec ") + tol +
+                      " Å do not map the atoms one to one (the structure is too far from that symmetry)");
+        }
+        hit[best_j] = true;
+        correction[i] += r_inv * best_d;
       }
-      out.sites[i].frac = x[i] + correction / group_order;
     }
+    for (std::size_t i = 0; i < n; ++i) out.sites[i].frac = x[i] + correction[i] / group_order;
   }
   out.wrap_to_unit_cell();
   return out;
