@@ -29,6 +29,7 @@ struct MatchPrepared {
   std::vector<std::pair<int, long long>> species_keys;    // (Z, occupancy × 1e6)
 };
 
+// Throws Error for an empty crystal, a NaN coordinate or a degenerate lattice.
 MatchPrepared prepare_for_matching(const Crystal& crystal);
 MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, const MatchTolerances& tol = {});
 MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTolerances& tol = {});

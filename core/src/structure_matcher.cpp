@@ -495,10 +495,14 @@ MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, con
     const Mat3 inv_tr = mapping.aligned.inverse().transpose();
     for (std::size_t j = 0; j < n; ++j) fc[j] = wrap01(Vec3(inv_tr * cart1[j]));
     const Params p1 = params_of(mapping.aligned);
-    const Mat3 avg = Lattice::from_parameters((p1.a + p2.a) / 2, (p1.b + p2.b) / 2, (p1.c + p2.c) / 2,
-                                              (p1.alpha + p2.alpha) / 2, (p1.beta + p2.beta) / 2,
-                                              (p1.gamma + p2.gamma) / 2)
-                         .matrix();
+    Mat3 avg;
+    try {
+      avg = Lattice::from_parameters((p1.a + p2.a) / 2, (p1.b + p2.b) / 2, (p1.c + p2.c) / 2,
+                                     (p1.alpha + p2.alpha) / 2, (p1.beta + p2.beta) / 2, (p1.gamma + p2.gamma) / 2)
+                .matrix();
+    } catch (const Error&) {
+      continue;  // averaged angles of a near-flat cell: no usable metric for this mapping
+    }
     const double normalization = std::cbrt(static_cast<double>(n) / std::abs(avg.determinant()));
     const Vec3 frac_tol = reciprocal_abc_2pi(avg) * tol.stol / (kPi * normalization);
     for (std::size_t s1i : s1_anchor) {
