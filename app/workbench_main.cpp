@@ -4,7 +4,6 @@
 //       renders the window, saves it, prints where the plot and 3D areas are, and quits.
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QSurfaceFormat>
 #include <QTimer>
 #include <clocale>
 #include <cstdio>
@@ -13,16 +12,10 @@
 #include "main_window.hpp"
 #include "pattern_plot.hpp"
 #include "structure_view.hpp"
+#include "vtk_widget.hpp"
 
 int main(int argc, char** argv) {
-  // VTK needs a core profile with depth and stencil; it must be the default before QApplication exists.
-  QSurfaceFormat format;
-  format.setRenderableType(QSurfaceFormat::OpenGL);
-  format.setVersion(3, 2);
-  format.setProfile(QSurfaceFormat::CoreProfile);
-  format.setDepthBufferSize(24);
-  format.setStencilBufferSize(8);
-  QSurfaceFormat::setDefaultFormat(format);
+  pxrd::ui::VtkWidget::set_default_surface_format();  // before QApplication exists
 
   QApplication app(argc, argv);
   std::setlocale(LC_NUMERIC, "C");  // numbers in files never depend on the user's locale

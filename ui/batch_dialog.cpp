@@ -202,6 +202,7 @@ bool BatchDialog::start() {
     show_row(int(i));
   }
   thread_ = QThread::create([this, items, token, default_formula, count, budget, radiation, fn] {
+    lower_this_thread_priority();
     for (std::size_t i = 0; i < items.size(); ++i) {
       exporting::BatchRow row;
       row.input = items[i].path;

@@ -242,9 +242,10 @@ void Document::apply_reference(std::optional<Crystal> crystal) {
 
 void Document::apply_candidates(std::vector<Candidate> candidates) {
   candidates_ = std::move(candidates);
+  const bool had_selection = selected_ >= 0;
   selected_ = -1;
   emit candidates_changed();
-  emit selection_changed(-1);
+  if (had_selection) emit selection_changed(-1);
 }
 
 void Document::recompute() {

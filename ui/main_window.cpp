@@ -533,6 +533,7 @@ bool MainWindow::start_solve(const QString& formula, int candidates, double time
     report_error(tr("Cannot solve"), tr("The processed pattern is empty: %1").arg(doc_->processing_error()));
     return false;
   }
+  if (formula_->text() != formula) formula_->setText(formula);
   SolveRequest req;
   req.formula = formula.trimmed().toStdString();
   req.candidates = candidates;

@@ -147,6 +147,8 @@ PatternPlot::PatternPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   metrics_->setText({});
 
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->setNoAntialiasingOnDrag(true);
+  plot_->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
   plot_->setMouseTracking(true);
   connect(plot_, &QCustomPlot::mouseMove, this, &PatternPlot::mouse_move);
   connect(plot_, &QCustomPlot::mousePress, this, &PatternPlot::mouse_press);

@@ -1,11 +1,35 @@
 #include "solve_worker.hpp"
 
 #include <QMetaObject>
+#include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#ifdef __linux__
+#include <cerrno>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "pxrd/error.hpp"
 
 namespace pxrd::ui {
+
+void lower_this_thread_priority() {
+#ifdef __linux__
+  // Linux nice values are per thread and inherited by the threads this one creates (the solver's pool), so
+  // the GUI thread keeps its share of a 2-core machine. QThread::LowPriority has no effect under SCHED_OTHER.
+  const auto tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (std::getenv("PXRD_SOLVER_SCHED_IDLE")) {
+    sched_param param{};
+    param.sched_priority = 0;
+    if (sched_setscheduler(tid, SCHED_IDLE, &param) == 0) return;
+  }
+  errno = 0;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 19) != 0) errno = 0;
+#endif
+}
 
 Candidate score_candidate(const Crystal& crystal, const SolveRequest& request, const std::string& generator) {
   Candidate c;
@@ -23,8 +47,17 @@ Candidate score_candidate(const Crystal& crystal, const SolveRequest& request, c
   return c;
 }
 
+struct SolveWorker::Latest {
+  std::mutex mutex;
+  double fraction = 0;
+  std::string stage;
+  unsigned long serial = 0, shown = 0;
+};
+
 SolveWorker::SolveWorker(QObject* parent) : QObject(parent), fn_(default_solve_function()) {
   qRegisterMetaType<pxrd::ui::Candidate>();
+  poll_.setInterval(200);
+  connect(&poll_, &QTimer::timeout, this, &SolveWorker::poll);
 }
 
 SolveWorker::~SolveWorker() {
@@ -40,26 +73,21 @@ bool SolveWorker::start(SolveRequest request) {
   cancel_ = std::make_shared<CancelToken>();
   auto token = cancel_;
   auto fn = fn_;
+  latest_ = std::make_shared<Latest>();
   thread_ = QThread::create([this, request = std::move(request), token, fn] {
-    // Progress is throttled to ~20 updates/s so that a chatty solver cannot flood the GUI thread.
-    std::mutex m;
-    QElapsedTimer since;
-    since.start();
-    double last_fraction = -1;
-    FunctionProgress sink([&](double f, const std::string& stage) {
-      std::lock_guard<std::mutex> lock(m);
-      if (f < 1.0 && since.elapsed() < 50 && f - last_fraction < 0.05) return;
-      since.restart();
-      last_fraction = f;
-      QMetaObject::invokeMethod(this, [this, f, s = QString::fromStdString(stage)] { emit progress(f, s); },
-                                Qt::QueuedConnection);
+    lower_this_thread_priority();
+    auto latest = latest_;
+    FunctionProgress sink([latest](double f, const std::string& stage) {
+      std::lock_guard<std::mutex> lock(latest->mutex);
+      latest->fraction = f;
+      latest->stage = stage;
+      ++latest->serial;
     });
     int count = 0;
     QString error;
     bool cancelled = false;
     try {
       fn(request, *token, sink, [&](const Crystal& crystal, const std::string& generator) {
-        if (token->cancelled()) return;
         Candidate c = score_candidate(crystal, request, generator);
         ++count;
         QMetaObject::invokeMethod(this, [this, c = std::move(c)] { emit candidate_ready(c); }, Qt::QueuedConnection);
@@ -73,6 +101,8 @@ bool SolveWorker::start(SolveRequest request) {
       error = QStringLiteral("unknown error in the solver");
     }
     QMetaObject::invokeMethod(this, [this, cancelled, error, count] {
+      poll_.stop();
+      poll();
       if (thread_) {
         thread_->wait();
         thread_->deleteLater();
@@ -82,7 +112,22 @@ bool SolveWorker::start(SolveRequest request) {
     }, Qt::QueuedConnection);
   });
   thread_->start(QThread::LowPriority);
+  poll_.start();
   return true;
+}
+
+void SolveWorker::poll() {
+  if (!latest_) return;
+  double f;
+  std::string stage;
+  {
+    std::lock_guard<std::mutex> lock(latest_->mutex);
+    if (latest_->serial == latest_->shown) return;
+    latest_->shown = latest_->serial;
+    f = latest_->fraction;
+    stage = latest_->stage;
+  }
+  emit progress(f, QString::fromStdString(stage));
 }
 
 void SolveWorker::cancel() {
@@ -104,6 +149,8 @@ LatencyProbe::LatencyProbe(QObject* parent) : QObject(parent) {
     last_ns_ = now;
     max_ms_ = std::max(max_ms_, late_ms);
     sum_ms_ += std::max(late_ms, 0.0);
+    late_ms_.push_back(std::max(late_ms, 0.0));
+    at_ms_.push_back(double(now) / 1e6);
     ++samples_;
   });
 }
@@ -111,11 +158,28 @@ LatencyProbe::LatencyProbe(QObject* parent) : QObject(parent) {
 void LatencyProbe::start() {
   max_ms_ = sum_ms_ = 0;
   samples_ = 0;
+  late_ms_.clear();
+  at_ms_.clear();
   clock_.start();
   last_ns_ = 0;
   timer_.start();
 }
 
 void LatencyProbe::stop() { timer_.stop(); }
+
+std::vector<std::pair<double, double>> LatencyProbe::stalls(double threshold_ms) const {
+  std::vector<std::pair<double, double>> out;
+  for (std::size_t i = 0; i < late_ms_.size(); ++i)
+    if (late_ms_[i] > threshold_ms) out.emplace_back(at_ms_[i], late_ms_[i]);
+  return out;
+}
+
+double LatencyProbe::percentile_ms(double p) const {
+  if (late_ms_.empty()) return 0;
+  std::vector<double> v = late_ms_;
+  const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(p * double(v.size() - 1) + 0.5));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
 
 }  // namespace pxrd::ui

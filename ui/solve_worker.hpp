@@ -9,6 +9,7 @@
 #include <QTimer>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "document.hpp"
 #include "pxrd/cancel.hpp"
@@ -33,6 +34,8 @@ using SolveFunction = std::function<void(const SolveRequest&, const CancelToken&
 // The core pipeline (solve.hpp) when it is linked in; otherwise a function that throws Error explaining why.
 SolveFunction default_solve_function();
 bool solver_available();
+// Lowers the priority of the calling thread and of the threads it starts later (Linux: nice 15).
+void lower_this_thread_priority();
 // Scores a structure against the processed pattern (thread-safe).
 Candidate score_candidate(const Crystal& crystal, const SolveRequest& request, const std::string& generator);
 
@@ -43,6 +46,7 @@ class SolveWorker : public QObject {
   ~SolveWorker() override;  // cancels and joins
 
   void set_solve_function(SolveFunction fn) { fn_ = std::move(fn); }
+  void poll();  // emits progress() when the worker reported something new
   bool start(SolveRequest request);  // false when already running
   void cancel();
   bool running() const { return thread_ != nullptr; }
@@ -57,6 +61,11 @@ class SolveWorker : public QObject {
   SolveFunction fn_;
   QThread* thread_ = nullptr;
   std::shared_ptr<CancelToken> cancel_;
+  // Progress is coalesced: the worker stores the latest value, the GUI thread looks at it 5 times a second, so a
+  // chatty solver never causes more than 5 repaints a second.
+  struct Latest;
+  std::shared_ptr<Latest> latest_;
+  QTimer poll_;
 };
 
 // Measures how late a 5 ms timer fires while something runs: the event-loop latency the user feels.
@@ -69,11 +78,16 @@ class LatencyProbe : public QObject {
   double max_latency_ms() const { return max_ms_; }
   double mean_latency_ms() const { return samples_ ? sum_ms_ / samples_ : 0; }
   int samples() const { return samples_; }
+  double percentile_ms(double p) const;  // p in [0, 1], over the samples of the last run
+  // (time since start, lateness) of every sample later than `threshold_ms`, for diagnosis.
+  std::vector<std::pair<double, double>> stalls(double threshold_ms) const;
 
  private:
   QTimer timer_;
   QElapsedTimer clock_;
   qint64 last_ns_ = 0;
+  std::vector<double> late_ms_;
+  std::vector<double> at_ms_;
   double max_ms_ = 0, sum_ms_ = 0;
   int samples_ = 0;
 };

@@ -105,6 +105,17 @@ StructureView::StructureView(QWidget* parent) : QWidget(parent), actors_(new Act
 StructureView::~StructureView() { delete actors_; }
 
 void StructureView::set_crystal(const std::optional<Crystal>& crystal, const QString& title) {
+  // Re-selecting what is shown costs a scene rebuild and a render: skip it.
+  QString key;
+  if (crystal) {
+    key = title + QString::fromStdString(crystal->name + "|" + crystal->source + "|" + std::to_string(crystal->size()));
+    const auto& m = crystal->lattice.matrix();
+    for (int i = 0; i < 9; ++i) key += QLatin1Char(',') + QString::number(m(i / 3, i % 3), 'g', 12);
+    for (const Site& s : crystal->sites)
+      key += QStringLiteral(";%1,%2,%3").arg(s.frac.x(), 0, 'g', 12).arg(s.frac.y(), 0, 'g', 12).arg(s.frac.z(), 0, 'g', 12);
+  }
+  if (key == shown_key_ && crystal.has_value() == crystal_.has_value()) return;
+  shown_key_ = key;
   crystal_ = crystal;
   title_->setText(crystal ? (title.isEmpty() ? QString::fromStdString(crystal->name) : title) : tr("No structure"));
   picked_ = -1;

@@ -50,6 +50,7 @@ class StructureView : public QWidget {
   SceneOptions options_;
   bool show_cell_ = true;
   int picked_ = -1;
+  QString shown_key_ = QStringLiteral("-");  // identity of what is drawn
   VtkWidget* vtk_ = nullptr;
   QLabel* placeholder_ = nullptr;
   QLabel* title_;

@@ -3,6 +3,7 @@
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QOpenGLExtraFunctions>
+#include <QSurfaceFormat>
 #include <QWheelEvent>
 #include <vtkCallbackCommand.h>
 #include <vtkCommand.h>
@@ -20,6 +21,16 @@ struct VtkWidget::Vtk {
   vtkNew<vtkRenderer> renderer;
   vtkNew<vtkInteractorStyleTrackballCamera> style;
 };
+
+void VtkWidget::set_default_surface_format() {
+  QSurfaceFormat format;
+  format.setRenderableType(QSurfaceFormat::OpenGL);
+  format.setVersion(3, 2);
+  format.setProfile(QSurfaceFormat::CoreProfile);
+  format.setDepthBufferSize(24);
+  format.setStencilBufferSize(8);
+  QSurfaceFormat::setDefaultFormat(format);
+}
 
 VtkWidget::VtkWidget(QWidget* parent) : QOpenGLWidget(parent), vtk_(new Vtk) {
   vtk_->window->SetReadyForRendering(false);

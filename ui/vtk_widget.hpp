@@ -17,6 +17,8 @@ class VtkWidget : public QOpenGLWidget {
   Q_OBJECT
  public:
   explicit VtkWidget(QWidget* parent = nullptr);
+  // OpenGL 3.2 core, depth 24, stencil 8: what VTK needs. Call before QApplication exists.
+  static void set_default_surface_format();
   ~VtkWidget() override;
 
   vtkRenderer* renderer() const;
