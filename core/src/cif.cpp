@@ -94,7 +94,7 @@ int line_of_loop_value(const std::string& text, int loop_line, std::size_t value
   return loop_line;
 }
 
-// Element from a CIF type symbol ("Fe2+", "O0+") or, failing that, a label ("Ca1a", "O12", "CL3").
+// Element from a CIF type symbol ("Fe2+", "O0+", "D") or, failing that, a label ("Ca1a", "O12", "CL3", "D2").
 int element_from_type_or_label(const std::string& s) {
   std::string letters;
   for (char c : s) {
@@ -106,6 +106,8 @@ int element_from_type_or_label(const std::string& s) {
     const int z = atomic_number_or_negative(letters.substr(0, 2));
     if (z > 0) return z;
   }
+  // Deuterium and tritium (neutron structures) scatter X-rays as hydrogen.
+  if (letters[0] == 'D' || letters[0] == 'T') return 1;
   return atomic_number_or_negative(letters.substr(0, 1));
 }
 

@@ -174,6 +174,13 @@ class TestCif : public QObject {
       if (k.line > 0) QVERIFY2(e.line() == k.line, (std::string(k.file) + ": " + what).c_str());
     }
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::read_cif(data_path("does_not_exist.cif")));
+    // Deuterium is read as hydrogen; "Dy" stays dysprosium.
+    const pxrd::Crystal d = pxrd::read_cif_string(
+        "data_d\n_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 3\nloop_\n_atom_site_label\n"
+        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nD1 0 0 0\nDy1 0.5 0.5 0.5\n",
+        "deuteride");
+    QCOMPARE(d.sites[0].atomic_number, 1);
+    QCOMPARE(d.sites[1].element, std::string("Dy"));
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::read_cif_string("", "empty"));
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::read_cif_string("data_x\n_cell_length_a 1\n", "x"));
   }
