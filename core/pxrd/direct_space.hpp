@@ -27,10 +27,10 @@ IntensityTarget intensity_target_from_lebail(const LeBailResult& lebail, const P
 double intensity_r_factor(const IntensityTarget& target, const std::vector<double>& group_intensity);
 
 struct DirectSpaceOptions {
-  int replicas = 6;
+  int replicas = 8;
   long sweeps = 400;               // one sweep = one move per atom per replica
   double time_budget_s = 10;       // the search stops early at this wall time
-  double t_min = 0.0005, t_max = 0.08;  // temperatures, in units of the cost (R²)
+  double t_min = 0.0005, t_max = 0.2;  // temperatures, in units of the cost (R²)
   double bump_factor = 0.75;       // minimum distance = factor × (r_cov,i + r_cov,j)
   unsigned long long seed = 1;
   int results = 6;                 // best distinct configurations returned

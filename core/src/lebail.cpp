@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <Eigen/Dense>
+#include <Eigen/Sparse>
 
 #include "pxrd/error.hpp"
 #include "pxrd/units.hpp"
@@ -336,6 +337,83 @@ void lebail_update(LeBailState& s, const ProfileParams& profile, const std::vect
   }
 }
 
+// Pawley step: intensities and background coefficients by one weighted linear least-squares solve (sparse:
+// only overlapping peaks couple), with a small ridge for near-coincident groups; negative intensities are
+// clipped to zero. Exact where the Le Bail iteration converges slowly (overlaps, poor start).
+void pawley_update(LeBailState& s, const ProfileParams& profile, std::vector<double>& bg_coef) {
+  const std::size_t n = s.data.size(), ng = s.groups.size(), nb = s.basis.size();
+  const std::size_t dim = ng + nb;
+  // Columns of the design matrix: peak shapes (sparse) and background terms (dense).
+  std::vector<std::vector<std::pair<std::size_t, double>>> cols(ng);
+  for_each_peak_point(s.data, s.groups, profile, [&](std::size_t g, std::size_t i, double v) {
+    if (!cols[g].empty() && cols[g].back().first == i) cols[g].back().second += v;
+    else cols[g].push_back({i, v});
+  });
+  // Kα1 and Kα2 windows of one group may interleave: merge duplicate rows.
+  for (auto& c : cols) {
+    std::sort(c.begin(), c.end());
+    std::vector<std::pair<std::size_t, double>> m;
+    for (const auto& e : c)
+      if (!m.empty() && m.back().first == e.first) m.back().second += e.second;
+      else m.push_back(e);
+    c.swap(m);
+  }
+  std::vector<Eigen::Triplet<double>> trip;
+  Eigen::VectorXd rhs = Eigen::VectorXd::Zero(static_cast<long>(dim));
+  std::vector<double> dense(n);
+  for (std::size_t g = 0; g < ng; ++g) {
+    for (const auto& [i, v] : cols[g]) rhs(static_cast<long>(g)) += s.data.w[i] * v * s.data.y[i];
+    // Overlaps with later groups: only groups whose windows intersect.
+    for (std::size_t h = g; h < ng; ++h) {
+      if (cols[h].empty() || cols[g].empty()) continue;
+      if (cols[h].front().first > cols[g].back().first) break;
+      double sum = 0;
+      std::size_t a = 0, b = 0;
+      while (a < cols[g].size() && b < cols[h].size()) {
+        if (cols[g][a].first < cols[h][b].first) ++a;
+        else if (cols[g][a].first > cols[h][b].first) ++b;
+        else {
+          sum += s.data.w[cols[g][a].first] * cols[g][a].second * cols[h][b].second;
+          ++a;
+          ++b;
+        }
+      }
+      if (sum != 0) {
+        trip.push_back({static_cast<int>(g), static_cast<int>(h), sum});
+        if (h != g) trip.push_back({static_cast<int>(h), static_cast<int>(g), sum});
+      }
+    }
+    for (std::size_t j = 0; j < nb; ++j) {
+      double sum = 0;
+      for (const auto& [i, v] : cols[g]) sum += s.data.w[i] * v * s.basis[j][i];
+      trip.push_back({static_cast<int>(g), static_cast<int>(ng + j), sum});
+      trip.push_back({static_cast<int>(ng + j), static_cast<int>(g), sum});
+    }
+  }
+  for (std::size_t j = 0; j < nb; ++j) {
+    double r = 0;
+    for (std::size_t i = 0; i < n; ++i) r += s.data.w[i] * s.basis[j][i] * s.data.y[i];
+    rhs(static_cast<long>(ng + j)) = r;
+    for (std::size_t k = 0; k <= j; ++k) {
+      double sum = 0;
+      for (std::size_t i = 0; i < n; ++i) sum += s.data.w[i] * s.basis[j][i] * s.basis[k][i];
+      trip.push_back({static_cast<int>(ng + j), static_cast<int>(ng + k), sum});
+      if (k != j) trip.push_back({static_cast<int>(ng + k), static_cast<int>(ng + j), sum});
+    }
+  }
+  Eigen::SparseMatrix<double> a(static_cast<long>(dim), static_cast<long>(dim));
+  a.setFromTriplets(trip.begin(), trip.end());
+  double max_diag = 0;
+  for (long k = 0; k < static_cast<long>(dim); ++k) max_diag = std::max(max_diag, a.coeff(k, k));
+  for (long k = 0; k < static_cast<long>(dim); ++k) a.coeffRef(k, k) += 1e-3 * a.coeff(k, k) + 1e-12 * max_diag + 1e-300;
+  Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> solver(a);
+  if (solver.info() != Eigen::Success) return;
+  const Eigen::VectorXd x = solver.solve(rhs);
+  if (!x.allFinite()) return;
+  for (std::size_t g = 0; g < ng; ++g) s.intensities[g] = cols[g].empty() ? s.intensities[g] : std::max(0.0, x(static_cast<long>(g)));
+  for (std::size_t j = 0; j < nb; ++j) bg_coef[j] = x(static_cast<long>(ng + j));
+}
+
 std::vector<double> background_values(const std::vector<std::vector<double>>& basis, const std::vector<double>& c,
                                       std::size_t n) {
   std::vector<double> bg(n, 0.0);
@@ -376,15 +454,34 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
   Lattice lattice = start;
   for (int cycle = 0; cycle < options.cycles; ++cycle) {
     cancel.throw_if_cancelled();
-    lebail_update(s, profile, background_values(s.basis, bg_coef, n), 3);
+    pawley_update(s, profile, bg_coef);
+    lebail_update(s, profile, background_values(s.basis, bg_coef, n), 2);
     refit_background(profile);
-    // Least squares of the nonlinear parameters with intensities fixed and the background re-solved.
-    std::vector<double> p = cell;
-    p.insert(p.end(), {profile.zero_deg, profile.u, profile.w, profile.x, profile.eta});
+    // Least squares of the nonlinear parameters with intensities fixed and the background re-solved. The
+    // profile joins from the third cycle: refined against misplaced peaks, it would broaden to cover them.
+    std::vector<double> full = cell;
+    full.insert(full.end(), {profile.zero_deg, profile.u, profile.w, profile.x, profile.eta});
+    std::vector<std::size_t> active;
     std::vector<double> steps;
-    for (std::size_t k = 0; k < nc; ++k) steps.push_back(k < 3 ? 1e-4 : 1e-3);  // Å, then degrees
-    steps.insert(steps.end(), {1e-4, 1e-4, 1e-5, 1e-4, 1e-3});
-    auto residual = [&](const std::vector<double>& q) {
+    for (std::size_t k = 0; k < nc && options.refine_cell; ++k) {
+      active.push_back(k);
+      steps.push_back(k < 3 ? 1e-4 : 1e-3);  // Å, then degrees
+    }
+    if (options.refine_zero) {
+      active.push_back(nc);
+      steps.push_back(1e-4);
+    }
+    if (options.refine_profile && cycle >= 2) {
+      active.insert(active.end(), {nc + 1, nc + 2, nc + 3, nc + 4});
+      steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
+    }
+    auto expand = [&](const std::vector<double>& q) {
+      std::vector<double> f = full;
+      for (std::size_t k = 0; k < active.size(); ++k) f[active[k]] = q[k];
+      return f;
+    };
+    auto residual = [&](const std::vector<double>& qa) {
+      const std::vector<double> q = expand(qa);
       std::vector<double> fr(q.begin(), q.begin() + static_cast<long>(nc));
       std::vector<ReflectionGroup> groups = s.groups;
       Lattice l;
@@ -395,14 +492,7 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
       }
       update_reflection_d(groups, l);
       ProfileParams prof = profile_from(q, nc, profile);
-      if (!options.refine_zero) prof.zero_deg = profile.zero_deg;
       prof.zero_deg = std::clamp(prof.zero_deg, -options.max_zero_deg, options.max_zero_deg);
-      if (!options.refine_profile) {
-        prof.u = profile.u;
-        prof.w = profile.w;
-        prof.x = profile.x;
-        prof.eta = profile.eta;
-      }
       const std::vector<double> yp = peak_profile(data, groups, s.intensities, prof);
       std::vector<double> target(n);
       for (std::size_t i = 0; i < n; ++i) target[i] = data.y[i] - yp[i];
@@ -412,11 +502,11 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
       for (std::size_t i = 0; i < n; ++i) r[i] = std::sqrt(data.w[i]) * (target[i] - bg[i]);
       return r;
     };
-    if (!options.refine_cell)
-      for (std::size_t k = 0; k < nc; ++k) steps[k] = 1e-12;
+    std::vector<double> q0;
+    for (std::size_t k : active) q0.push_back(full[k]);
     LmOptions lm;
     lm.max_iterations = 4;
-    p = levenberg_marquardt(p, steps, residual, lm, cancel);
+    const std::vector<double> p = expand(levenberg_marquardt(q0, steps, residual, lm, cancel));
     if (options.refine_cell) {
       try {
         lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
@@ -425,14 +515,12 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
       } catch (const Error&) {
       }
     }
-    ProfileParams np = profile_from(p, nc, profile);
-    np.zero_deg = options.refine_zero ? std::clamp(np.zero_deg, -options.max_zero_deg, options.max_zero_deg)
-                                      : profile.zero_deg;
-    if (options.refine_profile) profile = np;
-    else profile.zero_deg = np.zero_deg;
+    profile = profile_from(p, nc, profile);
+    profile.zero_deg = std::clamp(profile.zero_deg, -options.max_zero_deg, options.max_zero_deg);
     refit_background(profile);
   }
-  lebail_update(s, profile, background_values(s.basis, bg_coef, n), 5);
+  pawley_update(s, profile, bg_coef);
+  lebail_update(s, profile, background_values(s.basis, bg_coef, n), 3);
   const std::vector<double> yp = refit_background(profile);
 
   LeBailResult result;

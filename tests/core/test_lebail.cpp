@@ -77,7 +77,7 @@ class TestLeBail : public QObject {
     CancelToken cancel;
     const LeBailResult r = lebail_fit(data, Lattice::from_parameters(4.43, 4.43, 4.43, 90, 90, 90),
                                       CrystalSystem::Cubic, start, LeBailOptions{}, cancel);
-    qInfo() << "a" << r.lattice.parameters().a_angstrom << "zero" << r.profile.zero_deg << "Rwp" << r.rwp;
+    qInfo() << "a" << r.lattice.parameters().a_angstrom << "zero" << r.profile.zero_deg << "Rwp" << r.rwp << "U" << r.profile.u << "W" << r.profile.w << "X" << r.profile.x << "eta" << r.profile.eta;
     QVERIFY(std::abs(r.lattice.parameters().a_angstrom - 4.445) < 0.002);
     QVERIFY(std::abs(r.profile.zero_deg - 0.05) < 0.01);
     QVERIFY(r.rwp < 0.03);
