@@ -190,6 +190,19 @@ class TestBadInput : public QObject {
     }
   }
 
+  void deeply_nested_xml() {
+    // 100 000 nested elements: refused at a fixed depth instead of exhausting the stack.
+    std::string xml = "<xrdMeasurements>";
+    for (int i = 0; i < 100000; ++i) xml += "<a>";
+    try {
+      read_bytes(xml, "deep.xrdml");
+      QFAIL("no error");
+    } catch (const pxrd::InputError& e) {
+      QVERIFY2(e.cause().find("nested deeper") != std::string::npos, e.what());
+      QCOMPARE(e.line(), 1);
+    }
+  }
+
   void forced_reader_on_wrong_content() {
     const std::string path = kData + "xy/MnO.xy";
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, pxrd::formats::read_pattern(path, "xrdml"));
