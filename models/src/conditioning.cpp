@@ -4,24 +4,25 @@
 #include <cmath>
 
 #include "pxrd/error.hpp"
+#include "pxrd/peaks.hpp"
 #include "pxrd/units.hpp"
 
 namespace pxrd::models {
 
 void normalise_peaks(PeakCondition& condition, int max_peaks) {
   auto& p = condition.peaks;
-  p.erase(std::remove_if(p.begin(), p.end(), [](const Peak& k) { return !(k.intensity > 0) || !(k.q_inv_angstrom > 0); }),
+  p.erase(std::remove_if(p.begin(), p.end(), [](const ConditionPeak& k) { return !(k.intensity > 0) || !(k.q_inv_angstrom > 0); }),
           p.end());
   if (static_cast<int>(p.size()) > max_peaks) {
     std::partial_sort(p.begin(), p.begin() + max_peaks, p.end(),
-                      [](const Peak& a, const Peak& b) { return a.intensity > b.intensity; });
+                      [](const ConditionPeak& a, const ConditionPeak& b) { return a.intensity > b.intensity; });
     p.resize(max_peaks);
   }
   double strongest = 0;
   for (const auto& k : p) strongest = std::max(strongest, k.intensity);
   if (strongest > 0)
     for (auto& k : p) k.intensity *= 100.0 / strongest;
-  std::sort(p.begin(), p.end(), [](const Peak& a, const Peak& b) { return a.q_inv_angstrom < b.q_inv_angstrom; });
+  std::sort(p.begin(), p.end(), [](const ConditionPeak& a, const ConditionPeak& b) { return a.q_inv_angstrom < b.q_inv_angstrom; });
 }
 
 PeakCondition condition_from_reflections(const std::vector<Reflection>& reflections, double lambda_angstrom,
@@ -40,8 +41,8 @@ PeakCondition condition_from_reflections(const std::vector<Reflection>& reflecti
   return c;
 }
 
-std::vector<Peak> merge_close_peaks(const std::vector<Peak>& peaks, double fwhm_q_inv_angstrom) {
-  std::vector<Peak> out;
+std::vector<ConditionPeak> merge_close_peaks(const std::vector<ConditionPeak>& peaks, double fwhm_q_inv_angstrom) {
+  std::vector<ConditionPeak> out;
   for (const auto& p : peaks) {
     if (!out.empty() && p.q_inv_angstrom - out.back().q_inv_angstrom < fwhm_q_inv_angstrom) {
       auto& m = out.back();
@@ -101,7 +102,7 @@ PeakCondition augmented_condition(const std::vector<StickLine>& sticks, std::mt1
   c.q_max_inv_angstrom = two_theta_deg_to_q_inv_angstrom(tt_max, lambda);
   c.size_angstrom = report_size ? size_angstrom : 0.0;
   const double q_mid = 0.5 * (c.q_min_inv_angstrom + c.q_max_inv_angstrom);
-  std::vector<Peak> peaks;
+  std::vector<ConditionPeak> peaks;
   for (const auto& r : refl) {
     const double i = r.intensity * std::exp(normal(rng, texture_sigma) + trend * (r.q_inv_angstrom - q_mid));
     const double tt = r.two_theta_deg + zero_shift_deg + normal(rng, jitter_deg + 1e-9);
@@ -111,7 +112,7 @@ PeakCondition augmented_condition(const std::vector<StickLine>& sticks, std::mt1
       peaks.push_back({two_theta_deg_to_q_inv_angstrom(tt, lambda) * 1.0025, 0.5 * i});
     }
   }
-  std::sort(peaks.begin(), peaks.end(), [](const Peak& a, const Peak& b) { return a.q_inv_angstrom < b.q_inv_angstrom; });
+  std::sort(peaks.begin(), peaks.end(), [](const ConditionPeak& a, const ConditionPeak& b) { return a.q_inv_angstrom < b.q_inv_angstrom; });
   // Width in Q at mid-window: instrument (2θ) and size (sinc²) added in quadrature.
   const double theta_mid = std::asin(std::min(1.0, q_mid * lambda / (4 * kPi)));
   const double inst_q = (4 * kPi / lambda) * std::cos(theta_mid) * deg_to_rad(inst_fwhm_deg) / 2.0;
@@ -141,54 +142,41 @@ PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angst
     else
       throw InputError(pattern.source, 0, "the pattern has no wavelength; give one (e.g. --wavelength CuKa)");
   }
-  const auto& x = pattern.x;
-  const std::size_t n = x.size();
-  std::vector<double> q(n);
-  for (std::size_t i = 0; i < n; ++i) q[i] = is_q ? x[i] : two_theta_deg_to_q_inv_angstrom(x[i], lambda_angstrom);
-  // Background: rolling minimum over ~1/25 of the range, then a rolling mean of it.
-  const int w = std::max<int>(3, static_cast<int>(n / 25));
-  std::vector<double> bmin(n), bg(n), y(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    double m = pattern.y[i];
-    for (int k = -w; k <= w; ++k) {
-      const long j = static_cast<long>(i) + k;
-      if (j >= 0 && j < static_cast<long>(n)) m = std::min(m, pattern.y[j]);
-    }
-    bmin[i] = m;
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    double s = 0;
-    int c = 0;
-    for (int k = -w; k <= w; ++k) {
-      const long j = static_cast<long>(i) + k;
-      if (j >= 0 && j < static_cast<long>(n)) {
-        s += bmin[j];
-        ++c;
-      }
-    }
-    bg[i] = std::min(pattern.y[i], s / c);
-  }
-  double ymax = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    y[i] = pattern.y[i] - bg[i];
-    ymax = std::max(ymax, y[i]);
-  }
+  auto to_q = [&](double x) { return is_q ? x : two_theta_deg_to_q_inv_angstrom(x, lambda_angstrom); };
+  PeakSearchOptions opt;
+  opt.min_relative_prominence = min_relative_height;
   PeakCondition c;
-  c.q_min_inv_angstrom = q.front();
-  c.q_max_inv_angstrom = q.back();
-  if (ymax <= 0) return c;
-  for (std::size_t i = 1; i + 1 < n; ++i) {
-    if (y[i] < min_relative_height * ymax || y[i] < y[i - 1] || y[i] <= y[i + 1]) continue;
-    // Parabolic refinement of the maximum.
-    const double a = y[i - 1], b = y[i], d = y[i + 1];
-    const double denom = a - 2 * b + d;
-    double off = denom != 0 ? 0.5 * (a - d) / denom : 0.0;
-    off = std::clamp(off, -0.5, 0.5);
-    const double qi = off >= 0 ? q[i] + off * (q[i + 1] - q[i]) : q[i] + off * (q[i] - q[i - 1]);
-    c.peaks.push_back({qi, b});
-  }
+  c.q_min_inv_angstrom = to_q(pattern.x.front());
+  c.q_max_inv_angstrom = to_q(pattern.x.back());
+  // Integrated intensities, like the sticks the model was trained on; the prominence when no area is known.
+  for (const auto& p : find_peaks(pattern, opt))
+    c.peaks.push_back({to_q(p.x), p.area > 0 ? p.area : p.prominence});
   normalise_peaks(c);
   return c;
+}
+
+double peak_match_score(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
+                        double tol_q_inv_angstrom) {
+  if (!observed.has_pattern()) return 0.0;
+  StickOptions opt;
+  opt.lambda_angstrom = lambda_angstrom;
+  const double tt_max = q_inv_angstrom_to_two_theta_deg(observed.q_max_inv_angstrom, lambda_angstrom);
+  opt.two_theta_min_deg = std::max(0.0, q_inv_angstrom_to_two_theta_deg(observed.q_min_inv_angstrom, lambda_angstrom));
+  opt.two_theta_max_deg = std::isnan(tt_max) ? 180.0 : tt_max;
+  const auto calc = condition_from_reflections(simulate_sticks(crystal, opt), lambda_angstrom, opt.two_theta_min_deg,
+                                               opt.two_theta_max_deg);
+  auto explained = [&](const std::vector<ConditionPeak>& a, const std::vector<ConditionPeak>& b) {
+    double hit = 0, total = 0;
+    for (const auto& p : a) {
+      total += p.intensity;
+      // b is sorted by Q.
+      auto it = std::lower_bound(b.begin(), b.end(), p.q_inv_angstrom - tol_q_inv_angstrom,
+                                 [](const ConditionPeak& x, double q) { return x.q_inv_angstrom < q; });
+      if (it != b.end() && it->q_inv_angstrom <= p.q_inv_angstrom + tol_q_inv_angstrom) hit += p.intensity;
+    }
+    return total > 0 ? hit / total : 0.0;
+  };
+  return explained(observed.peaks, calc.peaks) * explained(calc.peaks, observed.peaks);
 }
 
 }  // namespace pxrd::models

@@ -12,13 +12,13 @@
 
 namespace pxrd::models {
 
-struct Peak {
+struct ConditionPeak {
   double q_inv_angstrom = 0;
   double intensity = 0;  // strongest = 100
 };
 
 struct PeakCondition {
-  std::vector<Peak> peaks;           // sorted by Q; empty means "no pattern" (composition-only)
+  std::vector<ConditionPeak> peaks;           // sorted by Q; empty means "no pattern" (composition-only)
   double q_min_inv_angstrom = 0;     // the observed window
   double q_max_inv_angstrom = 0;
   double size_angstrom = 0;          // crystallite size, 0 = unknown / large
@@ -48,11 +48,18 @@ PeakCondition augmented_condition(const std::vector<StickLine>& sticks, std::mt1
 
 // Merges peaks closer than `fwhm_q` (intensity-weighted centroid, summed intensity), as a peak search on a
 // broadened profile would see them. Input sorted by Q.
-std::vector<Peak> merge_close_peaks(const std::vector<Peak>& peaks, double fwhm_q_inv_angstrom);
+std::vector<ConditionPeak> merge_close_peaks(const std::vector<ConditionPeak>& peaks, double fwhm_q_inv_angstrom);
 
-// Peak picking on a profile (background is estimated with a rolling minimum and subtracted). x in 2θ needs
-// `lambda_angstrom` > 0 (or the pattern's radiation). Throws InputError when the wavelength is unknown.
+// Peak list of a profile with the core peak search (prominence above the local base, so a smooth background does
+// not need to be removed first); intensities are peak areas. x in 2θ needs `lambda_angstrom` > 0 (or the pattern's
+// radiation, λ1 of a doublet). Throws InputError when the wavelength is unknown.
 PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angstrom = 0,
                                      double min_relative_height = 0.01);
+
+// Agreement between an observed peak list and a crystal's sticks at `lambda_angstrom` in the observed window:
+// (observed intensity fraction with a calculated reflection within `tol_q`) × (calculated intensity fraction with an
+// observed peak within `tol_q`). 1 is a perfect match; used to compare formula units and rank samples.
+double peak_match_score(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
+                        double tol_q_inv_angstrom = 0.02);
 
 }  // namespace pxrd::models

@@ -1,0 +1,352 @@
+// The flow model: CSV and cache I/O, LP algebra of the cached sticks, augmentation, the torus flow path,
+// training (overfit, determinism, resume), checkpoints and sampling.
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "pxrd/atomic_file.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/models/conditioning.hpp"
+#include "pxrd/models/dataset.hpp"
+#include "pxrd/models/diffusion.hpp"
+#include "pxrd/models/formula_units.hpp"
+#include "pxrd/simulator.hpp"
+#include "pxrd/units.hpp"
+#include "src/lattice_code.hpp"
+
+namespace fs = std::filesystem;
+using namespace pxrd::models;
+
+namespace {
+pxrd::Crystal rocksalt() {
+  // NaCl, conventional cell (a = 5.64 Å): 4 Na + 4 Cl.
+  pxrd::Crystal c;
+  c.name = "NaCl";
+  c.lattice = pxrd::Lattice::from_parameters(5.64, 5.64, 5.64, 90, 90, 90);
+  const double na[4][3] = {{0, 0, 0}, {0.5, 0.5, 0}, {0.5, 0, 0.5}, {0, 0.5, 0.5}};
+  for (const auto& p : na) {
+    pxrd::Site s;
+    s.element = "Na";
+    s.atomic_number = 11;
+    s.frac = Eigen::Vector3d(p[0], p[1], p[2]);
+    c.sites.push_back(s);
+    s.element = "Cl";
+    s.atomic_number = 17;
+    s.frac = Eigen::Vector3d(p[0] + 0.5, p[1], p[2]);
+    c.sites.push_back(s);
+  }
+  c.wrap_to_unit_cell();
+  return c;
+}
+
+pxrd::Crystal rutile() {
+  pxrd::Crystal c;
+  c.name = "TiO2";
+  c.lattice = pxrd::Lattice::from_parameters(4.594, 4.594, 2.959, 90, 90, 90);
+  const double u = 0.305;
+  const double ti[2][3] = {{0, 0, 0}, {0.5, 0.5, 0.5}};
+  const double o[4][3] = {{u, u, 0}, {1 - u, 1 - u, 0}, {0.5 + u, 0.5 - u, 0.5}, {0.5 - u, 0.5 + u, 0.5}};
+  for (const auto& p : ti) c.sites.push_back({"Ti", 22, Eigen::Vector3d(p[0], p[1], p[2]), 1.0, 0.0, ""});
+  for (const auto& p : o) c.sites.push_back({"O", 8, Eigen::Vector3d(p[0], p[1], p[2]), 1.0, 0.0, ""});
+  return c;
+}
+
+DatasetEntry entry(const pxrd::Crystal& c, const std::string& id) {
+  DatasetEntry e;
+  e.material_id = id;
+  e.crystal = c;
+  e.sticks = radiation_free_sticks(c);
+  return e;
+}
+
+std::string temp_dir(const std::string& name) {
+  const auto p = fs::temp_directory_path() / ("pxrd_models_test_" + name + "_" + std::to_string(QCoreApplication::applicationPid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+TrainOptions tiny_options(const std::string& dir) {
+  TrainOptions o;
+  o.out_dir = dir;
+  o.batch_size = 8;
+  o.threads = 1;
+  o.model.hidden = 32;
+  o.model.layers = 2;
+  o.model.fourier = 4;
+  o.model.rbf = 8;
+  o.log_every = 5;
+  o.monitor_every = 0;
+  o.verbose = false;
+  o.checkpoint_minutes = 1000;
+  o.learning_rate = 3e-3;
+  return o;
+}
+}  // namespace
+
+class TestModels : public QObject {
+  Q_OBJECT
+ private slots:
+  void csv_with_quotes_and_newlines() {
+    const auto rows = parse_csv("a,b,c\n1,\"x\ny, \"\"q\"\"\",3\r\n\n4,,\"\"\n", "t.csv");
+    QCOMPARE(rows.size(), std::size_t(3));
+    QCOMPARE(rows[1][1], std::string("x\ny, \"q\""));
+    QCOMPARE(rows[1][2], std::string("3"));
+    QCOMPARE(rows[2].size(), std::size_t(3));
+    QCOMPARE(rows[2][1], std::string(""));
+    QVERIFY_THROWS_EXCEPTION(pxrd::InputError, parse_csv("a,\"b\n", "bad.csv"));
+  }
+
+  void sticks_round_trip_through_lp() {
+    // Dividing LP out at the cache wavelength and multiplying it back at Cu Kα must give the simulator's pattern.
+    const auto c = rutile();
+    pxrd::StickOptions opt;
+    const auto direct = pxrd::simulate_sticks(c, opt);
+    const auto back = sticks_at_wavelength(radiation_free_sticks(c), opt.lambda_angstrom, 0.0, 90.0);
+    QVERIFY(direct.size() >= 8);
+    QCOMPARE(back.size(), direct.size());
+    for (std::size_t i = 0; i < direct.size(); ++i) {
+      QVERIFY(std::abs(back[i].two_theta_deg - direct[i].two_theta_deg) < 1e-3);
+      QVERIFY(std::abs(back[i].intensity - direct[i].intensity) < 1e-3 * 100);
+    }
+    // At Mo Kα the same reflections move to lower angles: d stays.
+    const auto mo = sticks_at_wavelength(radiation_free_sticks(c), 0.71073, 0.0, 40.0);
+    QVERIFY(!mo.empty());
+    QVERIFY(std::abs(mo[0].d_angstrom - direct[0].d_angstrom) < 1e-4);
+  }
+
+  void peak_merging_known_answer() {
+    const std::vector<ConditionPeak> p = {{1.0, 10}, {1.01, 30}, {1.5, 5}};
+    const auto m = merge_close_peaks(p, 0.02);
+    QCOMPARE(m.size(), std::size_t(2));
+    QVERIFY(std::abs(m[0].q_inv_angstrom - (1.0 * 10 + 1.01 * 30) / 40) < 1e-12);
+    QCOMPARE(m[0].intensity, 40.0);
+  }
+
+  void augmentation_is_deterministic_and_plausible() {
+    const auto sticks = radiation_free_sticks(rutile());
+    for (int seed = 0; seed < 50; ++seed) {
+      std::mt19937_64 a(seed), b(seed);
+      const auto ca = augmented_condition(sticks, a);
+      const auto cb = augmented_condition(sticks, b);
+      QCOMPARE(ca.peaks.size(), cb.peaks.size());
+      for (std::size_t i = 0; i < ca.peaks.size(); ++i) QCOMPARE(ca.peaks[i].q_inv_angstrom, cb.peaks[i].q_inv_angstrom);
+      QVERIFY(ca.peaks.size() <= std::size_t(kMaxPeaks));
+      for (const auto& p : ca.peaks) {
+        QVERIFY(p.intensity > 0 && p.intensity <= 100.0 + 1e-9);
+        QVERIFY(p.q_inv_angstrom >= ca.q_min_inv_angstrom - 0.05 && p.q_inv_angstrom <= ca.q_max_inv_angstrom + 0.05);
+      }
+    }
+  }
+
+  void profile_peaks_match_sticks() {
+    const auto c = rutile();
+    pxrd::Radiation cu;
+    cu.name = "CuKa";
+    cu.lambda1_angstrom = 1.54184;
+    pxrd::ProfileOptions prof;
+    prof.fwhm_deg = 0.1;
+    pxrd::GridOptions grid;
+    const auto pattern = pxrd::simulate_pattern(c, cu, prof, grid);
+    const auto cond = condition_from_profile(pattern);
+    pxrd::StickOptions opt;
+    const auto ideal = condition_from_reflections(pxrd::simulate_sticks(c, opt), 1.54184, 0, 90);
+    // The strongest stick (rutile 110) is found within 0.005 Å⁻¹ and is the strongest picked peak.
+    auto strongest = [](const PeakCondition& k) {
+      return *std::max_element(k.peaks.begin(), k.peaks.end(),
+                               [](const ConditionPeak& a, const ConditionPeak& b) { return a.intensity < b.intensity; });
+    };
+    QVERIFY(std::abs(strongest(cond).q_inv_angstrom - strongest(ideal).q_inv_angstrom) < 0.005);
+    QVERIFY(peak_match_score(cond, c, 1.54184) > 0.8);
+    // A wrong structure matches worse than the right one.
+    QVERIFY(peak_match_score(ideal, rocksalt(), 1.54184) < peak_match_score(ideal, c, 1.54184));
+    pxrd::Pattern no_radiation = pattern;
+    no_radiation.radiation.reset();
+    QVERIFY_THROWS_EXCEPTION(pxrd::InputError, condition_from_profile(no_radiation));
+  }
+
+  void torus_flow_path_math() {
+    const auto [xt, u] = torus_flow_path({0.9f, 0.1f, 0.2f, 0.3f}, {0.1f, 0.9f, 0.2f, 0.6f}, 0.5f);
+    // The short way round: 0.9 → 0.1 goes forward by 0.2 through 1 ≡ 0.
+    QVERIFY(std::abs(u[0] - 0.2f) < 1e-6 && std::abs(u[1] + 0.2f) < 1e-6);
+    QVERIFY(std::abs(xt[0]) < 1e-6 || std::abs(xt[0] - 1.0f) < 1e-6);
+    QVERIFY(std::abs(xt[1]) < 1e-6 || std::abs(xt[1] - 1.0f) < 1e-6);
+    QVERIFY(std::abs(u[2]) < 1e-7 && std::abs(xt[2] - 0.2f) < 1e-6);
+    QVERIFY(std::abs(u[3] - 0.3f) < 1e-6 && std::abs(xt[3] - 0.45f) < 1e-6);
+    const auto end = torus_flow_path({0.9f, 0.7f}, {0.1f, 0.25f}, 1.0f).first;
+    QVERIFY(std::abs(end[0] - 0.1f) < 1e-6 && std::abs(end[1] - 0.25f) < 1e-6);
+  }
+
+  void lattice_code_round_trip() {
+    const auto l = pxrd::Lattice::from_parameters(4.1, 5.2, 7.3, 80, 95, 110);
+    const auto code = detail::raw_lattice_code(l, 6);
+    QVERIFY(std::abs(code[0] - std::log(4.1 / std::cbrt(6.0))) < 1e-9);
+    const auto p = detail::lattice_from_raw_code(code, 6).parameters();
+    QVERIFY(std::abs(p.c_angstrom - 7.3) < 1e-9 && std::abs(p.gamma_deg - 110) < 1e-9);
+    // Impossible angles are repaired into a valid cell instead of throwing.
+    const auto fixed = detail::lattice_from_raw_code({0, 0, 0, 150, 150, 150}, 1);
+    QVERIFY(fixed.volume_angstrom3() > 0.04);
+  }
+
+  void dataset_cache_round_trip_and_corruption() {
+    const auto dir = temp_dir("cache");
+    std::vector<DatasetEntry> entries = {entry(rocksalt(), "mp-22862"), entry(rutile(), "mp-2657")};
+    entries[1].split = Split::Monitor;
+    save_dataset_cache(dir + "/c.bin", entries);
+    const auto back = load_dataset_cache(dir + "/c.bin");
+    QCOMPARE(back.size(), std::size_t(2));
+    QCOMPARE(back[1].material_id, std::string("mp-2657"));
+    QVERIFY(back[1].split == Split::Monitor);
+    QCOMPARE(back[0].crystal.sites.size(), std::size_t(8));
+    QCOMPARE(back[1].crystal.sites[2].element, std::string("O"));
+    QCOMPARE(back[1].sticks.size(), entries[1].sticks.size());
+    QCOMPARE(back[1].sticks[3].intensity_no_lp, entries[1].sticks[3].intensity_no_lp);
+    std::string bytes = pxrd::read_file(dir + "/c.bin");
+    bytes.resize(bytes.size() - 5);
+    std::ofstream(dir + "/bad.bin", std::ios::binary) << bytes;
+    QVERIFY_THROWS_EXCEPTION(pxrd::Error, load_dataset_cache(dir + "/bad.bin"));
+    fs::remove_all(dir);
+  }
+
+  void formula_cell_content() {
+    const auto c = cell_content(pxrd::Composition::parse("Sc2ZnS4"), 2);
+    QCOMPARE(c.size(), std::size_t(14));
+    QCOMPARE(std::count(c.begin(), c.end(), 16), 8L);
+    QVERIFY_THROWS_EXCEPTION(pxrd::InputError, cell_content(pxrd::Composition::parse("Fe0.5O"), 1));
+  }
+
+  void overfit_two_crystals_reduces_loss() {
+    const auto dir = temp_dir("overfit");
+    const std::vector<DatasetEntry> data = {entry(rocksalt(), "a"), entry(rutile(), "b")};
+    auto o = tiny_options(dir);
+    o.augment.ideal_fraction = 1.0;
+    o.augment.no_pattern_fraction = 0.0;
+    pxrd::CancelToken cancel;
+    pxrd::NullProgress progress;
+    pxrd::CancelToken stop_now;  // a run cancelled before its first step: the untrained model, for reference
+    stop_now.cancel();
+    train_model(data, {}, o, stop_now, progress);
+    fs::copy_file(dir + "/weights.pt", dir + "/untrained.pt");
+    o.max_steps = 300;
+    o.log_every = 50;
+    o.resume = true;
+    const auto s = train_model(data, {}, o, cancel, progress);
+    QCOMPARE(s.end_step, 300L);
+    QVERIFY2(s.last_loss < s.first_loss, qPrintable(QString("loss %1 -> %2").arg(s.first_loss).arg(s.last_loss)));
+    // The exported (EMA) weights: losses with the same fixed noise fall; the lattice one (a single target per
+    // composition) by more than half.
+    auto model = Model::load(dir + "/weights.pt", "cpu");
+    QCOMPARE(model->training_steps(), 300L);
+    const auto [lc, ll] = model->evaluate_loss(data, 5);
+    const auto [lc0, ll0] = Model::load(dir + "/untrained.pt", "cpu")->evaluate_loss(data, 5);
+    QVERIFY2(ll < 0.5 * ll0, qPrintable(QString("lattice %1 -> %2").arg(ll0).arg(ll)));
+    QVERIFY2(lc < lc0, qPrintable(QString("coord %1 -> %2").arg(lc0).arg(lc)));
+    fs::remove_all(dir);
+  }
+
+  void training_is_deterministic_and_resumes_exactly() {
+    const std::vector<DatasetEntry> data = {entry(rocksalt(), "a"), entry(rutile(), "b")};
+    pxrd::CancelToken cancel;
+    pxrd::NullProgress progress;
+    const auto a = temp_dir("det_a"), b = temp_dir("det_b"), c = temp_dir("det_c");
+    auto o = tiny_options(a);
+    o.max_steps = 6;
+    train_model(data, {}, o, cancel, progress);
+    o.out_dir = b;
+    train_model(data, {}, o, cancel, progress);
+    // Interrupted after 3 steps, then resumed to 6.
+    o.out_dir = c;
+    o.max_steps = 3;
+    train_model(data, {}, o, cancel, progress);
+    o.max_steps = 6;
+    o.resume = true;
+    const auto s = train_model(data, {}, o, cancel, progress);
+    QCOMPARE(s.start_step, 3L);
+    const double ca = Model::load(a + "/weights.pt", "cpu")->parameter_checksum();
+    const double cb = Model::load(b + "/weights.pt", "cpu")->parameter_checksum();
+    const double cc = Model::load(c + "/weights.pt", "cpu")->parameter_checksum();
+    QCOMPARE(ca, cb);
+    QVERIFY2(std::abs(ca - cc) <= 1e-9 * std::abs(ca), qPrintable(QString("%1 vs %2").arg(ca, 0, 'g', 17).arg(cc, 0, 'g', 17)));
+    // A cancelled run stops at once with a checkpoint.
+    pxrd::CancelToken stop;
+    stop.cancel();
+    o.max_steps = 100;
+    const auto s2 = train_model(data, {}, o, stop, progress);
+    QVERIFY(s2.cancelled);
+    QCOMPARE(s2.end_step, 6L);
+    QVERIFY(fs::exists(c + "/checkpoint.pt"));
+    for (const auto& d : {a, b, c}) fs::remove_all(d);
+  }
+
+  void sampling_shapes_determinism_and_hint() {
+    const auto dir = temp_dir("sample");
+    const std::vector<DatasetEntry> data = {entry(rocksalt(), "a"), entry(rutile(), "b")};
+    auto o = tiny_options(dir);
+    o.max_steps = 4;
+    pxrd::CancelToken cancel;
+    pxrd::NullProgress progress;
+    train_model(data, {}, o, cancel, progress);
+    auto model = Model::load(dir + "/weights.pt", "auto");
+    model->set_sampling(10, 3);  // 3 crystals per network call: batching must not change results
+    SampleRequest r;
+    r.atomic_numbers = {22, 22, 8, 8, 8, 8};
+    pxrd::StickOptions opt;
+    r.condition = condition_from_reflections(pxrd::simulate_sticks(rutile(), opt), 1.54184, 0, 90);
+    r.count = 5;
+    r.seed = 42;
+    SampleRequest hinted = r;
+    hinted.lattice_hint = rutile().lattice;
+    hinted.count = 2;
+    const auto out = model->sample({r, hinted}, cancel, progress);
+    QCOMPARE(out.size(), std::size_t(2));
+    QCOMPARE(out[0].size(), std::size_t(5));
+    for (const auto& c : out[0]) {
+      QCOMPARE(c.sites.size(), std::size_t(6));
+      QCOMPARE(c.sites[2].element, std::string("O"));
+      QVERIFY(c.lattice.volume_angstrom3() > 1.0);
+      for (const auto& s : c.sites)
+        for (int k = 0; k < 3; ++k) QVERIFY(s.frac[k] >= 0 && s.frac[k] < 1);
+    }
+    for (const auto& c : out[1]) QVERIFY((c.lattice.matrix() - rutile().lattice.matrix()).norm() < 1e-9);
+    model->set_sampling(10, 64);
+    const auto again = model->sample({r}, cancel, progress);
+    for (int i = 0; i < 5; ++i)
+      QVERIFY((again[0][i].sites[3].frac - out[0][i].sites[3].frac).norm() < 1e-5);
+    QVERIFY((out[0][0].sites[3].frac - out[0][1].sites[3].frac).norm() > 1e-4);
+    // The CandidateGenerator interface.
+    auto gen = load_generator(dir + "/weights.pt", "cpu");
+    pxrd::GenerationRequest g;
+    g.atomic_numbers = {11, 17};
+    g.count = 3;
+    QCOMPARE(gen->generate(g, cancel, progress).size(), std::size_t(3));
+    QVERIFY(gen->name().find("pxrd-flow") != std::string::npos);
+    pxrd::CancelToken stopped;
+    stopped.cancel();
+    QVERIFY_THROWS_EXCEPTION(pxrd::Cancelled, gen->generate(g, stopped, progress));
+    fs::remove_all(dir);
+  }
+
+  void missing_or_corrupt_weights_give_clear_errors() {
+    const auto dir = temp_dir("corrupt");
+    try {
+      Model::load(dir + "/none.pt", "cpu");
+      QFAIL("no error for a missing file");
+    } catch (const pxrd::Error& e) {
+      QVERIFY(std::string(e.what()).find("not found") != std::string::npos);
+    }
+    std::ofstream(dir + "/junk.pt") << "this is not a torch archive";
+    try {
+      Model::load(dir + "/junk.pt", "cpu");
+      QFAIL("no error for a corrupt file");
+    } catch (const pxrd::Error& e) {
+      QVERIFY(std::string(e.what()).find("corrupt") != std::string::npos);
+    }
+    QVERIFY_THROWS_EXCEPTION(pxrd::Error, Model::load(dir + "/junk.pt", "tpu"));
+    fs::remove_all(dir);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestModels)
+#include "test_models.moc"
