@@ -259,6 +259,26 @@ class TestSynthetic : public QObject {
     QCOMPARE(QString::fromStdString(p.metadata.at("y_column")), QString("_pd_meas_counts_total"));
   }
 
+  void several_scans_first_is_read_and_counted() {
+    // XRDML with two <scan> elements; GSAS with two banks; RAS with two scans.
+    std::string two = kXrdml;
+    const std::string scan_start = "  <scan appendNumber=\"0\"";
+    const auto a = two.find(scan_start);
+    const auto b = two.find("</scan>") + 8;
+    two.insert(b, replace_all(two.substr(a, b - a), "100 200 150", "7 8 9"));
+    const auto x = read_bytes(two, "two.xrdml");
+    QCOMPARE(x.y[0], 100.0);
+    QCOMPARE(QString::fromStdString(x.metadata.at("scans")), QString("2"));
+    QCOMPARE(QString::fromStdString(x.history.back()), QString("first_scan_only(scans=2)"));
+    const auto g = read_bytes("t\nBANK 1 3 1 CONST 1000 50 0 0 STD\n     100     200     150\n"
+                              "BANK 2 3 1 CONST 2000 50 0 0 STD\n       1       2       3\n", "two.gsa");
+    QCOMPARE(g.y, (std::vector<double>{100, 200, 150}));
+    QCOMPARE(QString::fromStdString(g.metadata.at("banks")), QString("2"));
+    const auto r = read_bytes(std::string(kRas) + kRas, "two.ras");
+    QCOMPARE(r.size(), std::size_t(3));
+    QCOMPARE(QString::fromStdString(r.metadata.at("scans")), QString("2"));
+  }
+
   void rasx_attenuator_factor_applied() {
     const auto p = read_bytes(
         make_zip({{"Data0/Profile0.txt", "10.0\t100\t1\n10.5\t200\t1\n11.0\t75\t2\n"}}), "att.rasx");
