@@ -15,6 +15,7 @@
 #include <QTest>
 #include <QUrl>
 #include <atomic>
+#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <qcustomplot.h>
@@ -145,6 +146,36 @@ class TestWorkbench : public QObject {
     QVERIFY(std::abs(d->processed().background[i40] - 400.0) < 1e-6);
     d->undo_stack()->undo();
     QCOMPARE(int(d->active()->settings.manual_points.size()), 1);
+  }
+
+  void processing_preview_is_interactive() {
+    MainWindow w;
+    w.set_quiet(true);
+    QCOMPARE(w.open_files({data("nacl_cuka.xy")}), 1);
+    Document* d = w.document();
+    ProcessingSettings s = d->active()->settings;
+    struct Step {
+      const char* name;
+      std::function<void(ProcessingSettings&)> change;
+    };
+    const std::vector<Step> steps = {
+        {"snip 60", [](ProcessingSettings& p) { p.snip_iterations = 60; }},
+        {"chebyshev 8", [](ProcessingSettings& p) { p.background = BackgroundMethod::Chebyshev; p.chebyshev_order = 8; }},
+        {"rolling ball 2°", [](ProcessingSettings& p) { p.background = BackgroundMethod::RollingBall; }},
+        {"smoothing 0.05°", [](ProcessingSettings& p) { p.smooth = true; }},
+        {"sinc² 100 Å", [](ProcessingSettings& p) { p.nano_filter = true; }},
+        {"zero shift 0.05°", [](ProcessingSettings& p) { p.zero_shift_deg = 0.05; }}};
+    for (const Step& step : steps) {
+      step.change(s);
+      QElapsedTimer t;
+      t.start();
+      d->set_settings(s, QString::fromLatin1(step.name));
+      const double ms = t.nsecsElapsed() / 1e6;
+      std::printf("preview after %-18s %7.1f ms (%zu points; processing, plot and panel)\n", step.name, ms,
+                  d->active()->raw.size());
+      QVERIFY2(d->processing_error().isEmpty(), qPrintable(d->processing_error()));
+      QVERIFY2(ms < 1000, step.name);
+    }
   }
 
   void candidates_rank_and_cif_export() {
