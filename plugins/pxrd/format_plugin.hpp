@@ -13,6 +13,7 @@
 
 #include "pxrd/pattern.hpp"
 
+// Bump whenever Pattern, Radiation, Reader, Writer or PluginHost change layout or virtual functions.
 #define PXRD_FORMAT_PLUGIN_ABI 1
 
 namespace pxrd::formats {

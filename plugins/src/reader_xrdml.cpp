@@ -71,8 +71,9 @@ class XrdmlReader : public Reader {
     }
 
     if (const XmlElement* wl = root->find("usedWavelength")) {
+      const XmlElement* anode = root->find("anodeMaterial");
       set_radiation(p, child_number(*wl, "kAlpha1", path), child_number(*wl, "kAlpha2", path),
-                    child_number(*wl, "ratioKAlpha2KAlpha1", path));
+                    child_number(*wl, "ratioKAlpha2KAlpha1", path), anode ? trim(anode->text) : "");
       if (p.radiation) {
         const std::string intended = wl->attr("intended");
         if (!intended.empty()) p.metadata["intended_wavelength"] = intended;

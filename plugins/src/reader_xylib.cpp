@@ -78,7 +78,7 @@ class XylibReader : public Reader {
     const double l2 = meta_number(*ds, b, {"ALPHA2", "WL2", "LabdaAlpha2", "lambda2"});
     const double ratio = meta_number(*ds, b, {"ALPHA_RATIO", "WLRATIO", "RatioAlpha21", "ratio"});
     const std::string anode = meta_string(*ds, b, {"ANODE_MATERIAL", "ANODE", "Anode"});
-    set_radiation(p, l1, l2, ratio, anode.empty() ? "" : anode + "Ka");
+    set_radiation(p, l1, l2, ratio, anode);
     const auto put = [&](const char* key, std::initializer_list<const char*> keys) {
       const std::string v = meta_string(*ds, b, keys);
       if (!v.empty()) p.metadata[key] = v;

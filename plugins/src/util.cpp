@@ -159,7 +159,7 @@ void ByteReader::fail(std::size_t offset, const std::string& cause) const {
   throw InputError(path_, 0, "at byte " + std::to_string(offset) + ": " + cause);
 }
 
-void set_radiation(Pattern& p, double lambda1, double lambda2, double ratio, std::string name) {
+void set_radiation(Pattern& p, double lambda1, double lambda2, double ratio, const std::string& anode) {
   if (!(lambda1 > 0.01 && lambda1 < 10.0)) return;
   Radiation r;
   r.lambda1_angstrom = lambda1;
@@ -167,7 +167,11 @@ void set_radiation(Pattern& p, double lambda1, double lambda2, double ratio, std
     r.lambda2_angstrom = lambda2;
     r.ratio = ratio;
   }
-  r.name = name.empty() ? "custom" : std::move(name);
+  // Only a plain element symbol is trusted as an anode name.
+  const std::string a = trim(anode);
+  const bool symbol = (a.size() == 1 || a.size() == 2) && a[0] >= 'A' && a[0] <= 'Z' &&
+                      (a.size() == 1 || (a[1] >= 'a' && a[1] <= 'z'));
+  r.name = symbol ? a + (r.has_second_line() ? "Ka12" : "Ka1") : "custom";
   p.radiation = r;
 }
 

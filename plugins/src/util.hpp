@@ -69,7 +69,8 @@ class ByteReader {
 constexpr std::size_t kMaxPoints = 50'000'000;
 
 // Sets the radiation when λ1 is a plausible X-ray/neutron wavelength (0.01–10 Å); ignores it otherwise.
-void set_radiation(Pattern& p, double lambda1, double lambda2 = 0, double ratio = 0, std::string name = "");
+// `anode` ("Cu", as the file states it) names it "CuKa12" (doublet) or "CuKa1"; without one it is "custom".
+void set_radiation(Pattern& p, double lambda1, double lambda2 = 0, double ratio = 0, const std::string& anode = "");
 
 // Files with several scans: only the first is read; a count above 1 goes to metadata[key] and to history
 // as "<what>(<key>=<count>)".

@@ -27,6 +27,7 @@ class TestRealFiles : public QObject {
     QCOMPARE(p.x.front(), 3.0);
     QVERIFY(std::fabs(p.x.back() - 40.0003) < 1e-3);  // 3 + 2373 × 0.0155922 (f32 step)
     check_radiation(p, 1.5406, 1.54439, 0.5);
+    QCOMPARE(QString::fromStdString(p.radiation->name), QString("CuKa12"));  // ANODE_MATERIAL Cu
     QCOMPARE(p.y[0], 187.0);
     QCOMPARE(p.y.back(), 269.0);
     QCOMPARE(QString::fromStdString(p.metadata.at("sample")), QString("BT86"));
@@ -71,6 +72,7 @@ class TestRealFiles : public QObject {
     QCOMPARE(p.x.front(), 30.05);
     QCOMPARE(p.x.back(), 41.75);
     check_radiation(p, 1.540598, 1.544426, 0.5);
+    QCOMPARE(QString::fromStdString(p.radiation->name), QString("CuKa12"));  // <anodeMaterial>Cu
     QCOMPARE(p.y[0], 8.0);
     QCOMPARE(p.y[1], 11.0);
     QCOMPARE(p.y.back(), 6.0);
@@ -93,6 +95,7 @@ class TestRealFiles : public QObject {
     QVERIFY(std::fabs(p.x.back() - 166.25) < 1e-9);
     QVERIFY(p.radiation.has_value());
     QCOMPARE(p.radiation->lambda1_angstrom, 2.0785);
+    QCOMPARE(QString::fromStdString(p.radiation->name), QString("custom"));  // neutrons: no anode
     QVERIFY(!p.radiation->has_second_line());
     QCOMPARE(p.y[0], 5540.0);  // _pd_meas_intensity_total; the calculated column holds '.' here
     QCOMPARE(p.esd[0], 160.0);
