@@ -31,6 +31,7 @@ void print_eval_help() {
                "  -n N                   first N test structures (100)\n"
                "  -k K                   samples per structure (20)\n"
                "  --steps S (50)  --seed N (1)  --threads T (0: all cores)  --device auto|cpu|cuda\n"
+               "  --anneal A             coordinate velocity × (1 + A·t) while sampling (0)\n"
                "  --no-controls          skip the composition-only and wrong-pattern controls\n"
                "  --out FILE             also write the results as JSON\n";
 }
@@ -123,7 +124,7 @@ int run_eval(const std::vector<std::string>& argv) {
     print_eval_help();
     return 0;
   }
-  args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--no-controls",
+  args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--no-controls",
                     "--out", "--help"});
   const std::string data = args.get("--data");
   std::string weights = args.get("--weights", "");
@@ -158,6 +159,7 @@ int run_eval(const std::vector<std::string>& argv) {
   auto model = pxrd::models::Model::load(weights, args.get("--device", "auto"));
   model->set_sampling(steps, 256);
   model->set_threads(threads);
+  model->set_coordinate_anneal(args.get_double("--anneal", 0));
   const auto test = pxrd::models::load_test_set(data, n);
   std::vector<pxrd::Crystal> truth;
   std::vector<pxrd::models::PeakCondition> conditions;

@@ -39,6 +39,7 @@ void print_generate_help() {
                "  --device auto|cpu|cuda (auto)\n"
                "  --steps S              integration steps, at most 100 (50)\n"
                "  --seed N (1)  --threads T (0: all cores)  --max-atoms N (20)\n"
+               "  --anneal A             coordinate velocity × (1 + A·t) while sampling (0)\n"
                "  --wavelength W         radiation of a 2theta file without one (CuKa, MoKa12, 1.5406, ...)\n"
                "  --size-angstrom T      crystallite size, if known\n"
                "Ctrl-C cancels (exit 130).\n";
@@ -77,7 +78,7 @@ int run_generate(const std::vector<std::string>& argv) {
     print_generate_help();
     return 0;
   }
-  args.check_known({"--formula", "--z", "-n", "-o", "--out", "--weights", "--device", "--steps", "--seed", "--threads",
+  args.check_known({"--formula", "--z", "-n", "-o", "--out", "--weights", "--device", "--steps", "--seed", "--threads", "--anneal",
                     "--max-atoms", "--wavelength", "--size-angstrom", "--help"});
   if (args.positionals().size() != 1)
     throw pxrd::InputError("generate", 0, "give exactly one PATTERN (or '-' for composition only)");
@@ -143,6 +144,7 @@ int run_generate(const std::vector<std::string>& argv) {
   auto model = pxrd::models::Model::load(weights, args.get("--device", "auto"));
   model->set_sampling(steps, 128);
   model->set_threads(static_cast<int>(args.get_int("--threads", 0)));
+  model->set_coordinate_anneal(args.get_double("--anneal", 0));
 
   // Formula units.
   int z = composition.formula_units();

@@ -20,6 +20,7 @@ struct Model::Impl {
   int steps = 50;
   int batch_crystals = 128;
   int threads = 0;
+  double anneal = 0;
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -64,6 +65,10 @@ void Model::set_sampling(int steps, int batch_crystals) {
   impl_->batch_crystals = std::max(1, batch_crystals);
 }
 void Model::set_threads(int threads) { impl_->threads = threads; }
+void Model::set_coordinate_anneal(double slope) {
+  if (!(slope >= 0 && slope <= 100)) throw InputError("--anneal", 0, "must be between 0 and 100");
+  impl_->anneal = slope;
+}
 
 std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>& requests, const CancelToken& cancel,
                                                 ProgressSink& progress) {
@@ -118,7 +123,7 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
       cancel.throw_if_cancelled();
       b.t = torch::full({b.B}, s * dt, b.frac_t.options());
       auto [vf, vl] = net->forward(b);
-      Tensor f = b.frac_t + dt * vf;
+      Tensor f = b.frac_t + dt * static_cast<float>(1.0 + impl_->anneal * s * dt) * vf;
       b.frac_t = f - torch::floor(f);
       b.lat_t = torch::where(given, b.lat_t, b.lat_t + dt * vl);
       progress.report((static_cast<double>(start) + (end - start) * (s + 1.0) / S) / jobs.size(), "sampling");

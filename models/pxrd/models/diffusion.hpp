@@ -78,6 +78,8 @@ class Model {
   double parameter_checksum() const;   // sum of |p|, to compare weights in tests
   // Integration steps (≤ 100) and batch size (crystals per network call) for sampling.
   void set_sampling(int steps, int batch_crystals);
+  // Velocity annealing of the coordinates at sampling, v·(1 + slope·t) (FlowMM's inference anneal; 0 = off).
+  void set_coordinate_anneal(double slope);
   // Intra-op threads used while sampling (0: all cores).
   void set_threads(int threads);
   // One result list per request, `count` crystals each. Deterministic for a given seed.
