@@ -1,0 +1,142 @@
+// pxrd-diff train / generate / eval end to end on a two-crystal data folder: exit codes, files, SIGINT stop and resume.
+// Needs the pxrd-diff of this build (skipped when it has not been built).
+#include <QtTest>
+
+#include <csignal>
+
+#include "pxrd/cif.hpp"
+#include "pxrd/atomic_file.hpp"
+
+namespace {
+const char* kCsCl =
+    "data_CsCl\n_symmetry_space_group_name_H-M 'P 1'\n_cell_length_a 4.12\n_cell_length_b 4.12\n_cell_length_c 4.12\n"
+    "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_type_symbol\n"
+    "_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n"
+    "Cs Cs0 0 0 0 1.0\nCl Cl1 0.5 0.5 0.5 1.0\n";
+const char* kMgO =
+    "data_MgO\n_symmetry_space_group_name_H-M 'P 1'\n_cell_length_a 2.98\n_cell_length_b 2.98\n_cell_length_c 2.98\n"
+    "_cell_angle_alpha 60\n_cell_angle_beta 60\n_cell_angle_gamma 60\nloop_\n_atom_site_type_symbol\n"
+    "_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n"
+    "Mg Mg0 0 0 0 1.0\nO O1 0.5 0.5 0.5 1.0\n";
+
+QString csv_field(const char* text) { return "\"" + QString(text).replace("\"", "\"\"") + "\""; }
+}  // namespace
+
+class TestModelsCli : public QObject {
+  Q_OBJECT
+  QString bin_ = QString(PXRD_BIN_DIR) + "/pxrd-diff";
+  QTemporaryDir dir_;
+
+  int run(const QStringList& args, QString* out = nullptr, QString* err = nullptr, int timeout_ms = 240000) {
+    QProcess p;
+    p.start(bin_, args);
+    if (!p.waitForFinished(timeout_ms)) {
+      p.kill();
+      p.waitForFinished();
+      return -1;
+    }
+    if (out) *out = QString::fromUtf8(p.readAllStandardOutput());
+    if (err) *err = QString::fromUtf8(p.readAllStandardError());
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+  }
+
+ private slots:
+  void initTestCase() {
+    if (!QFileInfo::exists(bin_)) QSKIP("pxrd-diff is not built");
+    QVERIFY(dir_.isValid());
+    const QString data = dir_.filePath("mp20");
+    QVERIFY(QDir().mkpath(data));
+    const QString csv = "material_id,output\nmp-1,%1\nmp-2,%2\n";
+    for (const char* name : {"train_partial.csv", "train_canonical_subset.csv", "val.csv"}) {
+      const QString path = data + "/" + name;
+      pxrd::write_file_atomically(path.toStdString(), csv.arg(csv_field(kCsCl), csv_field(kMgO)).toStdString());
+      QCOMPARE(QProcess::execute("xz", {"-zf", path}), 0);
+    }
+    pxrd::write_file_atomically(dir_.filePath("cscl.cif").toStdString(), kCsCl);
+  }
+
+  void train_writes_weights_and_log() {
+    QString out, err;
+    const int code = run({"train", "--data", dir_.filePath("mp20"), "--out", dir_.filePath("run"), "--steps", "4",
+                          "--hidden", "16", "--layers", "1", "--batch", "4", "--log-every", "2", "--quiet"},
+                         &out, &err);
+    QVERIFY2(code == 0, qPrintable(err));
+    QVERIFY(QFileInfo::exists(dir_.filePath("run/weights.pt")));
+    QVERIFY(QFileInfo::exists(dir_.filePath("run/checkpoint.pt")));
+    QFile log(dir_.filePath("run/log.jsonl"));
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const auto lines = log.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QVERIFY(lines[1].contains("\"step\":4") && lines[1].contains("loss_coord") && lines[1].contains("steps_per_s"));
+    QVERIFY(out.contains("steps 0 -> 4"));
+    // The data cache is reused on the next run.
+    QVERIFY(QFileInfo::exists(dir_.filePath("mp20_cache.bin")));
+  }
+
+  void sigint_stops_cleanly_and_resume_continues() {
+    const QString run_dir = dir_.filePath("run_sig");
+    QProcess p;
+    p.start(bin_, {"train", "--data", dir_.filePath("mp20"), "--out", run_dir, "--hidden", "16", "--layers", "1",
+                   "--batch", "4", "--log-every", "1", "--quiet"});
+    QVERIFY(p.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(run_dir + "/log.jsonl").size() > 0, 120000);
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    QVERIFY(QString::fromUtf8(p.readAllStandardOutput()).contains("stopped by signal"));
+    QVERIFY(QFileInfo::exists(run_dir + "/checkpoint.pt"));
+    QString out, err;
+    QCOMPARE(run({"train", "--data", dir_.filePath("mp20"), "--out", run_dir, "--resume", "--steps", "200",
+                  "--quiet"}, &out, &err), 0);
+    QVERIFY2(out.contains("-> 200") && !out.contains("steps 0 ->"), qPrintable(out));
+  }
+
+  void generate_writes_cifs_and_summary() {
+    const QString gen = dir_.filePath("gen");
+    QString out, err;
+    // A reduced formula with a pattern: Z is enumerated (1..10 for a 2-atom formula and 20 atoms at most).
+    const int code = run({"generate", dir_.filePath("cscl.cif"), "--formula", "CsCl", "-n", "3", "-o", gen,
+                          "--weights", dir_.filePath("run/weights.pt"), "--steps", "5", "--threads", "1"},
+                         &out, &err);
+    QVERIFY2(code == 0, qPrintable(err));
+    QFile summary(gen + "/summary.json");
+    QVERIFY(summary.open(QIODevice::ReadOnly));
+    const auto json = QJsonDocument::fromJson(summary.readAll()).object();
+    QCOMPARE(json["candidates"].toArray().size(), 3);
+    QCOMPARE(json["z_scores"].toArray().size(), 10);
+    const int z = json["z"].toInt();
+    QVERIFY(z >= 1 && z <= 10);
+    for (const char* name : {"candidate_01.cif", "candidate_02.cif", "candidate_03.cif"}) {
+      const auto c = pxrd::read_cif((gen + "/" + name).toStdString());
+      QCOMPARE(static_cast<int>(c.sites.size()), 2 * z);
+    }
+    // --z fixes the cell content; composition only ('-') needs no pattern.
+    QCOMPARE(run({"generate", "-", "--formula", "CsCl", "--z", "2", "-n", "1", "-o", dir_.filePath("gen2"),
+                  "--weights", dir_.filePath("run/weights.pt"), "--steps", "3", "--threads", "1"}),
+             0);
+    QCOMPARE(pxrd::read_cif(dir_.filePath("gen2/candidate_01.cif").toStdString()).sites.size(), std::size_t(4));
+  }
+
+  void bad_inputs_give_exit_codes() {
+    QString out, err;
+    QCOMPARE(run({"generate", dir_.filePath("cscl.cif"), "--formula", "CsCl", "-n", "1", "-o", dir_.filePath("g3"),
+                  "--weights", dir_.filePath("missing.pt")},
+                 &out, &err),
+             1);
+    QVERIFY(err.contains("not found"));
+    QCOMPARE(run({"generate", dir_.filePath("cscl.cif"), "--formula", "CsCl", "-n", "1", "-o", dir_.filePath("g4"),
+                  "--weights", dir_.filePath("run/weights.pt"), "--steps", "101"},
+                 &out, &err),
+             2);
+    QCOMPARE(run({"generate", dir_.filePath("cscl.cif"), "--formula", "Xx2", "-o", dir_.filePath("g5")}, &out, &err),
+             2);
+    QCOMPARE(run({"train", "--data", dir_.filePath("nowhere"), "--out", dir_.filePath("r2"), "--cache",
+                  dir_.filePath("r2/cache.bin"), "--steps", "1"},
+                 &out, &err),
+             2);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestModelsCli)
+#include "test_models_cli.moc"
