@@ -1,5 +1,6 @@
 #include "backend.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include "pxrd/cif.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/pattern_io.hpp"
+#include "pxrd/peaks.hpp"
 #include "pxrd/processing.hpp"
 #if __has_include("pxrd/formats.hpp") && defined(PXRD_HAVE_PXRD_FORMATS)
 #include "pxrd/formats.hpp"
@@ -82,9 +84,27 @@ Processed process(const Pattern& raw, const ProcessingSettings& s) {
 }
 
 namespace {
+// Peak width of the observed pattern: the median FWHM of its most prominent peaks (0.1° when none are found), so
+// that overlays and R_wp compare like with like.
+double observed_fwhm_deg(const Pattern& observed) {
+  try {
+    PeakSearchOptions o;
+    o.max_peaks = 12;
+    std::vector<double> w;
+    for (const Peak& p : find_peaks(observed, o))
+      if (p.fwhm > 0) w.push_back(p.fwhm);
+    if (w.empty()) return 0.1;
+    std::nth_element(w.begin(), w.begin() + static_cast<long>(w.size() / 2), w.end());
+    return std::clamp(w[w.size() / 2], 0.01, 3.0);
+  } catch (const Error&) {
+    return 0.1;
+  }
+}
+
 Pattern simulate_range(const Crystal& crystal, const Radiation& radiation, double x_min, double x_max,
-                       double step, double size_angstrom) {
+                       double step, double size_angstrom, double fwhm_deg = 0.1) {
   ProfileOptions profile;
+  profile.fwhm_deg = fwhm_deg;
   profile.size_angstrom = size_angstrom;
   GridOptions grid;
   grid.x_min = x_min;
@@ -99,7 +119,8 @@ Pattern simulate_like(const Crystal& crystal, const Radiation& radiation, const 
   if (observed.size() < 2) throw Error("simulate_like: the observed pattern has fewer than 2 points");
   const double x0 = observed.x.front(), x1 = observed.x.back();
   const double step = std::max((x1 - x0) / double(observed.size() - 1), 1e-4);
-  const Pattern sim = simulate_range(crystal, radiation, std::max(x0, 0.5), x1, std::min(step, 0.02), size_angstrom);
+  const Pattern sim = simulate_range(crystal, radiation, std::max(x0, 0.5), x1, std::min(step, 0.02), size_angstrom,
+                                     observed_fwhm_deg(observed));
   Pattern out = observed;
   out.esd.clear();
   out.history = sim.history;
