@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   if (!files.isEmpty()) window.open_files(files);
   if (parser.isSet(cand_opt)) window.import_candidates(parser.values(cand_opt));
   const QString axis = parser.value(axis_opt).toLower();
-  if (axis == QLatin1String("q")) window.plot()->set_axis_mode(pxrd::ui::AxisMode::Q);
-  if (axis == QLatin1String("d")) window.plot()->set_axis_mode(pxrd::ui::AxisMode::D);
+  if (axis == QLatin1String("q")) window.set_axis_mode(pxrd::ui::AxisMode::Q);
+  if (axis == QLatin1String("d")) window.set_axis_mode(pxrd::ui::AxisMode::D);
   if (screenshot.isEmpty()) return app.exec();
 
   int rc = 0;

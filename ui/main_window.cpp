@@ -427,14 +427,14 @@ int MainWindow::open_files(const QStringList& paths) {
       if (!QFileInfo(path).isFile()) throw InputError(p, 0, "no such file");
       PatternEntry entry;
       entry.path = path;
+      std::optional<Crystal> reference;
       if (backend::looks_like_cif(p)) {
-        Crystal crystal = backend::load_cif(p);
+        reference = backend::load_cif(p);
         const Radiation r = current_radiation();
-        entry.raw = backend::simulate_default(crystal, r);
+        entry.raw = backend::simulate_default(*reference, r);
         entry.simulated_from_cif = true;
         entry.settings.radiation = r;
         entry.loaded_settings = entry.settings;
-        doc_->set_reference(crystal, tr("Reference %1").arg(file_name(path)));
       } else {
         entry.raw = backend::load_pattern(p);
         if (entry.raw.radiation && entry.raw.radiation->lambda1_angstrom > 0) {
@@ -451,7 +451,11 @@ int MainWindow::open_files(const QStringList& paths) {
         entry.loaded_settings = entry.settings;
       }
       const bool keep_active = entry.simulated_from_cif && doc_->has_pattern() && !doc_->active()->simulated_from_cif;
+      // A CIF is a simulated pattern and the reference structure: one undo step for both.
+      doc_->undo_stack()->beginMacro(tr("Open %1").arg(file_name(path)));
+      if (reference) doc_->set_reference(std::move(reference), tr("Reference %1").arg(file_name(path)));
       doc_->add_pattern(std::move(entry), !keep_active);
+      doc_->undo_stack()->endMacro();
       add_recent(path);
       QSettings().setValue("folders/open", QFileInfo(path).absolutePath());
       ++opened;
@@ -480,8 +484,7 @@ bool MainWindow::save_project(const QString& path) {
 bool MainWindow::load_project(const QString& path) {
   try {
     doc_->load_project(path);
-    plot_->set_axis_mode(doc_->view().axis);
-    axis_combo_->setCurrentIndex(int(plot_->axis_mode()));
+    set_axis_mode(doc_->view().axis);
     add_recent(path);
     update_title();
     return true;
@@ -553,6 +556,8 @@ bool MainWindow::start_solve(const QString& formula, int candidates, double time
   update_actions();
   return true;
 }
+
+void MainWindow::set_axis_mode(AxisMode mode) { axis_combo_->setCurrentIndex(int(mode)); }
 
 void MainWindow::cancel_solve() {
   if (!solving_) return;

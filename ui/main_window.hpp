@@ -46,6 +46,7 @@ class MainWindow : public QMainWindow {
   int import_candidates(const QStringList& cif_paths);
   bool start_solve(const QString& formula, int candidates, double time_budget_s);
   void cancel_solve();
+  void set_axis_mode(AxisMode mode);  // through the toolbar switch, so that every view of it agrees
   bool export_selected_cif(const QString& path);
   int export_all_cifs(const QString& folder);
   bool export_fit(const QString& path);

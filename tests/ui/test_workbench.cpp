@@ -108,6 +108,23 @@ class TestWorkbench : public QObject {
     QVERIFY2(std::abs(sim.x[top] - expected) < 0.05, qPrintable(QString::number(sim.x[top])));
     // The 3D view shows the reference.
     QVERIFY(w.structure_view()->has_crystal());
+    // Opening the CIF was one undo step: undo removes both its pattern and the reference.
+    w.document()->undo_stack()->undo();
+    QCOMPARE(int(d->patterns().size()), 1);
+    QVERIFY(!d->reference().has_value());
+    // Recent files: most recent first.
+    const QStringList recent = QSettings().value("recent_files").toStringList();
+    QCOMPARE(recent.size(), 2);
+    QCOMPARE(recent.first(), QFileInfo(data("nacl.cif")).absoluteFilePath());
+    // Crosshair readout: moving over the plot shows 2θ, Q and d of the position.
+    QCustomPlot* cp = w.plot()->custom_plot();
+    const QPoint at(cp->width() / 2, cp->height() / 4);
+    QTest::mouseMove(cp, at);
+    QMouseEvent move(QEvent::MouseMove, QPointF(at), cp->mapToGlobal(QPointF(at)), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(cp, &move);
+    QVERIFY2(w.plot()->readout().contains(QStringLiteral("2θ")) && w.plot()->readout().contains(QStringLiteral("Q ")) &&
+                 w.plot()->readout().contains(QStringLiteral("d ")),
+             qPrintable(w.plot()->readout()));
   }
 
   void processing_change_and_undo() {
