@@ -3,9 +3,14 @@
 # desktop file and the AppStream metainfo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${PXRD_PACKAGE_BUILD_DIR:-build-package}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPXRD_BUILD_MODELS=${PXRD_BUILD_MODELS:-OFF} \
-  -DPXRD_BUILD_UI=ON -DPXRD_BUILD_TESTS=OFF
+# Reuses the CI build (scripts/build.sh) when there is one: only the two executables are (re)built.
+build=${PXRD_PACKAGE_BUILD_DIR:-build}
+if [ -f "$build/CMakeCache.txt" ]; then
+  cmake -S . -B "$build" -DPXRD_BUILD_UI=ON
+else
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPXRD_BUILD_MODELS=${PXRD_BUILD_MODELS:-OFF} \
+    -DPXRD_BUILD_UI=ON -DPXRD_BUILD_TESTS=OFF
+fi
 cmake --build "$build" --target pxrd-diff pxrd-workbench
 (cd "$build" && cpack -G DEB)
 deb=$(ls -t "$build"/pxrd-diff_*.deb | head -n1)
