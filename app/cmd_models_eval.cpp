@@ -60,16 +60,18 @@ ConditionResult score(const std::string& name, const std::vector<pxrd::Crystal>&
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       for (std::size_t i = next++; i < n && !cancel.cancelled(); i = next++) {
-        for (std::size_t k = 0; k < nt; ++k) {
-          for (const auto& s : samples[i]) {
-            double r = -1;
-            try {
-              const auto m = pxrd::match_structures(s, truth[i], tols[k].tol);
-              if (m.matched) r = m.rms;
-            } catch (const std::exception&) {
-              r = -1;  // a degenerate sample counts as no match
+        // Each structure is reduced once (pymatgen's Niggli + primitive) and compared at every tolerance.
+        const auto ref = pxrd::prepare_for_matching(truth[i]);
+        for (std::size_t k = 0; k < nt; ++k) rms[i][k].assign(samples[i].size(), -1.0);
+        for (std::size_t j = 0; j < samples[i].size(); ++j) {
+          try {
+            const auto cand = pxrd::prepare_for_matching(samples[i][j]);
+            for (std::size_t k = 0; k < nt; ++k) {
+              const auto m = pxrd::match_structures(cand, ref, tols[k].tol);
+              if (m.matched) rms[i][k][j] = m.rms;
             }
-            rms[i][k].push_back(r);
+          } catch (const std::exception&) {
+            // A degenerate sample counts as no match.
           }
         }
       }

@@ -23,6 +23,7 @@ void print_train_help() {
                "  --steps N              stop at step N (0: no limit)\n"
                "  --batch B (64) --lr X (5e-4) --seed S (1) --threads T (1) --hidden H (128) --layers L (4)\n"
                "  --checkpoint-minutes M (5) --log-every N (20) --monitor-every N (500)\n"
+               "  --decay-from S --decay-steps N   from step S the learning rate falls linearly to 5 % over N steps\n"
                "  --cache FILE           dataset cache (default DIR/../mp20_cache.bin)\n"
                "  --monitor-stride K     every K-th val crystal is held out for monitoring (36)\n"
                "  --quiet                no log lines on stderr\n"
@@ -37,7 +38,7 @@ int run_train(const std::vector<std::string>& argv) {
   }
   args.check_known({"--data", "--out", "--resume", "--hours", "--steps", "--batch", "--lr", "--seed", "--threads",
                     "--hidden", "--layers", "--checkpoint-minutes", "--log-every", "--monitor-every", "--cache",
-                    "--monitor-stride", "--quiet", "--help"});
+                    "--monitor-stride", "--decay-from", "--decay-steps", "--quiet", "--help"});
   pxrd::models::TrainOptions o;
   const std::string data = args.get("--data");
   o.out_dir = args.get("--out");
@@ -54,6 +55,8 @@ int run_train(const std::vector<std::string>& argv) {
   o.log_every = static_cast<int>(args.get_int("--log-every", 20));
   o.monitor_every = static_cast<int>(args.get_int("--monitor-every", 500));
   o.verbose = !args.has("--quiet");
+  o.decay_start_step = args.get_int("--decay-from", 0);
+  o.decay_steps = args.get_int("--decay-steps", 0);
   const std::string cache = args.get("--cache", o.out_dir + "/../mp20_cache.bin");
   const int monitor_stride = static_cast<int>(args.get_int("--monitor-stride", 36));
   if (o.batch_size < 1 || o.batch_size > 4096) throw pxrd::InputError("--batch", 0, "must be between 1 and 4096");

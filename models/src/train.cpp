@@ -267,7 +267,9 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
     HostBatch hb;
     if (!queue.pop(hb)) throw Error("the data thread stopped");
     Batch b = to_tensors(hb, device);
-    const double warm = std::min(1.0, (step + 1) / 300.0);
+    double warm = std::min(1.0, (step + 1) / 300.0);
+    if (o.decay_start_step > 0 && o.decay_steps > 0 && step >= o.decay_start_step)
+      warm *= std::max(0.05, 1.0 - 0.95 * static_cast<double>(step - o.decay_start_step) / o.decay_steps);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(o.learning_rate * warm);
     auto loss = flow_loss(model, b);
     Tensor total = o.coord_weight * loss.coord + loss.lattice;

@@ -34,6 +34,9 @@ struct TrainOptions {
   double checkpoint_minutes = 5;
   int log_every = 20;
   int monitor_every = 500;
+  long decay_start_step = 0;         // > 0: from this step the learning rate falls linearly to 5 % over
+  long decay_steps = 0;              //   decay_steps steps (a final annealing phase; part of the schedule, so
+                                     //   resuming stays deterministic)
   double coord_weight = 10;          // the coordinate velocity has variance 1/12 per component
   double lattice_given_fraction = 0.1;  // examples where the clean lattice is given (lattice_hint at sampling)
   ModelConfig model;
