@@ -19,7 +19,9 @@ struct ObservedPeak {
 
 // Peaks of a raw pattern: rough background (moving minimum, smoothed), local maxima above the noise, Kα2
 // shoulders of stronger Kα1 peaks removed. Sorted by 2θ; at most max_peaks of the strongest are kept.
-std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int max_peaks = 40);
+// background_window_deg: the SNIP clipping window (wider for broad, nanocrystalline peaks).
+std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int max_peaks = 40,
+                                                  double background_window_deg = 1.0);
 
 struct IndexingOptions {
   int lines = 20;                   // the first N lines used (M20 uses up to 20)

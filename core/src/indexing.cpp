@@ -28,16 +28,16 @@ std::vector<double> moving_average(const std::vector<double>& v, int half) {
 
 }  // namespace
 
-std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int max_peaks) {
+std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int max_peaks, double background_window_deg) {
   const std::size_t n = data.size();
   std::vector<ObservedPeak> peaks;
   if (n < 10) return peaks;
   const double step = (data.two_theta_deg.back() - data.two_theta_deg.front()) / static_cast<double>(n - 1);
-  // Background: SNIP (pxrd/background.hpp) with a ~1° clipping window, on lightly smoothed data.
+  // Background: SNIP (pxrd/background.hpp), on lightly smoothed data.
   const std::vector<double> smooth = moving_average(data.y, std::max(1, static_cast<int>(0.02 / step)));
   std::vector<double> positive(smooth);
   for (double& v : positive) v = std::max(v, 0.0);
-  const std::vector<double> bg = snip_background(positive, std::max(10, static_cast<int>(1.0 / step)), true);
+  const std::vector<double> bg = snip_background(positive, std::max(10, static_cast<int>(background_window_deg / step)), true);
   std::vector<double> net(n);
   for (std::size_t i = 0; i < n; ++i) net[i] = smooth[i] - bg[i];
   // Local noise: robust σ of the second differences of the raw data in 1° blocks (counting noise grows with

@@ -25,6 +25,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Above this median FWHM the peak positions are too uncertain (and too overlapped) for indexing.
+constexpr double kMaxIndexingFwhmDeg = 1.5;
+
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // The crystal system a cell's parameters allow (tolerances 0.2 % and 0.2°), for cells from the generator or given.
@@ -223,7 +226,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   result.data = powder_data_from_pattern(pattern, lo, hi);
   const PowderData& data = result.data;
   progress.report(0.02, "peaks");
-  result.peaks = find_peaks_for_indexing(data);
+  // Wider background windows when nothing is found: nanocrystalline peaks are degrees wide.
+  for (double window : {1.0, 5.0, 15.0}) {
+    result.peaks = find_peaks_for_indexing(data, 40, window);
+    if (result.peaks.size() >= 3) break;
+  }
   if (result.peaks.size() < 3)
     throw InputError(pattern.source, 0, "no diffraction peaks found (" + std::to_string(result.peaks.size()) +
                                             " above the noise); is this a powder pattern?");
@@ -247,11 +254,13 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     // 2. Cells: given, indexing (sharp patterns), generator samples.
     std::vector<CellCandidate> cells;
     if (options.given_cell) cells.push_back({*options.given_cell, system_of_cell(*options.given_cell), "given", 0, 1, 0});
-    if (!options.given_cell && median_fwhm < 0.6) {
+    if (!options.given_cell && median_fwhm < kMaxIndexingFwhmDeg) {
       progress.report(0.05, "indexing");
       IndexingOptions io;
       io.min_volume_angstrom3 = 6.0 * atoms_per_formula;
       io.max_volume_angstrom3 = 45.0 * options.max_atoms;
+      // Positions of broad peaks are less certain (overlaps shift them).
+      io.tolerance_deg = std::max(io.tolerance_deg, 0.1 * median_fwhm);
       const auto sols = index_peaks(positions, data.lambda1_angstrom, io, cancel);
       for (std::size_t i = 0; i < sols.size() && i < 4; ++i)
         cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].m20, 1, sols[i].zero_deg});
@@ -304,7 +313,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     }
     if (cells.empty())
       throw InputError(pattern.source, 0,
-                       median_fwhm >= 0.6 ? "no cell: the peaks are too broad to index (median FWHM " +
+                       median_fwhm >= kMaxIndexingFwhmDeg ? "no cell: the peaks are too broad to index (median FWHM " +
                                                 std::to_string(median_fwhm) + "°) and no model is available"
                                           : "no cell: indexing found no cell for the peak positions (cubic to "
                                             "orthorhombic tried) and no model is available");
