@@ -233,7 +233,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   }
   if (result.peaks.size() < 3)
     throw InputError(pattern.source, 0, "no diffraction peaks found (" + std::to_string(result.peaks.size()) +
-                                            " above the noise); is this a powder pattern?");
+                                            " above the noise): is this a powder pattern? Very broad (nanocrystalline) patterns need the model");
   std::vector<double> fwhms, positions;
   for (const ObservedPeak& p : result.peaks) {
     fwhms.push_back(p.fwhm_deg);
