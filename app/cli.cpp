@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 
 #include "pxrd/error.hpp"
 
@@ -91,6 +92,16 @@ double parse_double(const std::string& text, const std::string& what) {
   if (text.empty() || *end != '\0' || !std::isfinite(v))
     throw InputError(what, 0, "expected a finite number, got '" + text + "'");
   return v;
+}
+
+std::string default_model_weights_path() {
+  if (const char* env = std::getenv("PXRD_DIFF_MODEL"); env && *env) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "models/weights/mp20_flow.pt";
+  const auto installed = exe.parent_path().parent_path() / "share/pxrd-diff/model/weights.pt";
+  if (std::filesystem::exists(installed)) return installed.string();
+  return (exe.parent_path().parent_path().parent_path() / "models/weights/mp20_flow.pt").string();
 }
 
 }  // namespace pxrd::cli

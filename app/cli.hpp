@@ -46,6 +46,11 @@ class Args {
 
 double parse_double(const std::string& text, const std::string& what);
 
+// The model weights used when none are given: $PXRD_DIFF_MODEL, else the installed
+// <prefix>/share/pxrd-diff/model/weights.pt, else the repository's models/weights/mp20_flow.pt next to a build tree
+// (<repo>/<build>/bin/pxrd-diff). Returns the last candidate even if it does not exist, so errors can name it.
+std::string default_model_weights_path();
+
 }  // namespace pxrd::cli
 
 #define PXRD_CLI_CONCAT2(a, b) a##b

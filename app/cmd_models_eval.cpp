@@ -129,13 +129,7 @@ int run_eval(const std::vector<std::string>& argv) {
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--no-controls",
                     "--out", "--help"});
   const std::string data = args.get("--data");
-  std::string weights = args.get("--weights", "");
-  if (weights.empty()) {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    weights = ec ? "models/weights/mp20_flow.pt"
-                 : (exe.parent_path().parent_path().parent_path() / "models/weights/mp20_flow.pt").string();
-  }
+  const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
   const int k = static_cast<int>(args.get_int("-k", 20));
   const int steps = static_cast<int>(args.get_int("--steps", 50));

@@ -45,18 +45,6 @@ void print_generate_help() {
                "Ctrl-C cancels (exit 130).\n";
 }
 
-std::string default_weights() {
-  if (const char* env = std::getenv("PXRD_DIFF_MODEL")) return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "models/weights/mp20_flow.pt";
-  // Installed: <prefix>/bin/pxrd-diff and <prefix>/share/pxrd-diff/model/weights.pt; in a build tree
-  // <repo>/<build>/bin/pxrd-diff and <repo>/models/weights/mp20_flow.pt.
-  const auto installed = exe.parent_path().parent_path() / "share/pxrd-diff/model/weights.pt";
-  if (std::filesystem::exists(installed)) return installed.string();
-  return (exe.parent_path().parent_path().parent_path() / "models/weights/mp20_flow.pt").string();
-}
-
 std::string json_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -90,7 +78,7 @@ int run_generate(const std::vector<std::string>& argv) {
   const auto seed = static_cast<unsigned long long>(args.get_int("--seed", 1));
   const int max_atoms = static_cast<int>(args.get_int("--max-atoms", 20));
   if (n < 1 || n > 10000) throw pxrd::InputError("-n", 0, "must be between 1 and 10000");
-  const std::string weights = args.get("--weights", default_weights());
+  const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
 
   // The condition.
   pxrd::models::PeakCondition condition;

@@ -46,7 +46,8 @@ void print_solve_help() {
                "  --seed N               random seed (1)\n"
                "  --size-angstrom T      crystallite size if known (passed to the model)\n"
                "  --range MIN MAX        usable 2θ range in degrees (default: the data's, from 5°)\n"
-               "  --model PATH           model weights (default $PXRD_DIFF_MODEL or the installed model)\n"
+               "  --model PATH           model weights (default $PXRD_DIFF_MODEL, the installed\n"
+               "                         model, or models/weights/mp20_flow.pt)\n"
                "  --no-model             classical only: indexing, Le Bail, direct-space search\n"
                "  --no-refine            skip the Rietveld refinement\n"
                "  --max-atoms N          largest cell content tried (48)\n"
@@ -111,13 +112,8 @@ std::unique_ptr<CandidateGenerator> generator_from_args(const Args& args) {
   if (args.has("--no-model")) return nullptr;
   std::string path = args.get("--model", "");
   if (path.empty()) {
-    if (const char* env = std::getenv("PXRD_DIFF_MODEL")) path = env;
-  }
-  if (path.empty()) {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    const auto installed = exe.parent_path().parent_path() / "share/pxrd-diff/model/weights.pt";
-    if (!ec && std::filesystem::exists(installed)) path = installed.string();
+    path = default_model_weights_path();
+    if (!std::filesystem::exists(path)) path.clear();
   }
   if (path.empty()) {
     std::cerr << "pxrd-diff: note: no model weights found (--model, $PXRD_DIFF_MODEL); classical solver only\n";

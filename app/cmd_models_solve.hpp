@@ -9,7 +9,7 @@
 
 namespace pxrd::cli {
 
-// --model PATH, else $PXRD_DIFF_MODEL, else <exe>/../share/pxrd-diff/model/weights.pt; --no-model: none.
+// --model PATH, else default_model_weights_path() (cli.hpp); --no-model: none.
 // Returns nullptr (and says why on stderr) when no weights are found or they cannot be loaded.
 std::unique_ptr<CandidateGenerator> generator_from_args(const Args& args);
 // Fills the solve options common to both commands (--k, --time-budget, --seed, --no-refine, --max-atoms, ...).
