@@ -51,6 +51,7 @@ Wavelengths scan_wavelengths(const std::string& content) {
       if (!lambdas.empty()) break;
       in_loop_header = true;
       loop_tags.clear();
+      col_l = col_w = -1;  // column positions belong to one loop only (found by fuzzing)
       continue;
     }
     if (in_loop_header && starts_with(t, "_")) {
@@ -77,7 +78,8 @@ Wavelengths scan_wavelengths(const std::string& content) {
         while (i < t.size() && t[i] != ' ' && t[i] != '\t') ++i;
         if (i > b) f.push_back(t.substr(b, i - b));
       }
-      if (f.size() == loop_tags.size()) {
+      if (f.size() == loop_tags.size() && static_cast<std::size_t>(col_l) < f.size() &&
+          (col_w < 0 || static_cast<std::size_t>(col_w) < f.size())) {
         lambdas.push_back(cif_number(f[static_cast<std::size_t>(col_l)]));
         weights.push_back(col_w >= 0 ? cif_number(f[static_cast<std::size_t>(col_w)]) : 0.0);
       }
