@@ -11,6 +11,7 @@ void add_xylib_readers(PluginHost& host);    // reader_xylib.cpp: Bruker RAW v1-
 void add_xrdml_reader(PluginHost& host);     // reader_xrdml.cpp
 void add_gsas_readers(PluginHost& host);     // reader_gsas.cpp: STD/ESD/ALT, FXYE
 void add_chi_reader(PluginHost& host);       // reader_chi.cpp: Fit2D and pyFAI .chi
+void add_uxd_reader(PluginHost& host);       // reader_uxd.cpp: Bruker UXD (not xylib: it double-frees on bad files)
 void add_pdcif_reader(PluginHost& host);     // reader_pdcif.cpp
 void add_rigaku_readers(PluginHost& host);   // reader_rigaku.cpp: RAS, RASX
 void add_bruker_readers(PluginHost& host);   // reader_bruker.cpp: RAW v4, BRML

@@ -1,5 +1,5 @@
 // Formats that Debian's xylib reads correctly (checked against the real files in tests/data/formats):
-// Bruker/Siemens RAW v1–v3, Bruker UXD, DBWS, RIET7/ILL D1A5, Philips RD/SD and UDF.
+// Bruker/Siemens RAW v1–v3, DBWS, RIET7/ILL D1A5, Philips RD/SD and UDF.
 // xylib's own format checks are loose (riet7 accepts GSAS files), so the sniffers here are our own.
 #include <xylib/xylib.h>
 
@@ -150,11 +150,6 @@ void add_xylib_readers(PluginHost& host) {
   add({"bruker_raw", "bruker_raw", "Bruker/Siemens DIFFRAC RAW v1, v2, v3 (RAW1.01), binary", {"raw"},
        [](std::string_view h) {
          return starts_with(h, "RAW1.01") || starts_with(h, "RAW ") || starts_with(h, "RAW2") ? 100 : 0;
-       }});
-  add({"bruker_uxd", "uxd", "Bruker/Siemens DIFFRAC-AT UXD text", {"uxd"},
-       [](std::string_view h) {
-         if (icontains(h, "_FILEVERSION")) return 90;
-         return icontains(h, "_2THETA") && icontains(h, "_STEPSIZE") ? 70 : 0;
        }});
   add({"philips_rd", "philips_rd", "Philips PC-APD RD/SD binary (V3RD/V5RD)", {"rd", "sd"},
        [](std::string_view h) { return starts_with(h, "V3RD") || starts_with(h, "V5RD") ? 100 : 0; }});

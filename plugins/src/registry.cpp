@@ -88,6 +88,7 @@ void Registry::add_builtin() {
   detail::add_xrdml_reader(*this);
   detail::add_gsas_readers(*this);
   detail::add_chi_reader(*this);
+  detail::add_uxd_reader(*this);
   detail::add_pdcif_reader(*this);
   detail::add_rigaku_readers(*this);
   detail::add_bruker_readers(*this);
