@@ -1,9 +1,11 @@
 #include "cli.hpp"
 
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 
+#include "pxrd/cancel.hpp"
 #include "pxrd/error.hpp"
 
 namespace pxrd::cli {
@@ -93,6 +95,21 @@ double parse_double(const std::string& text, const std::string& what) {
     throw InputError(what, 0, "expected a finite number, got '" + text + "'");
   return v;
 }
+
+namespace {
+CancelToken* g_signal_cancel = nullptr;
+extern "C" void on_cancel_signal(int) {
+  if (g_signal_cancel) g_signal_cancel->cancel();  // an atomic store: safe in a signal handler
+}
+}  // namespace
+
+void cancel_on_signals(CancelToken& token) {
+  g_signal_cancel = &token;
+  std::signal(SIGINT, on_cancel_signal);
+  std::signal(SIGTERM, on_cancel_signal);
+}
+
+void release_cancel_on_signals() { g_signal_cancel = nullptr; }
 
 std::string default_model_weights_path() {
   if (const char* env = std::getenv("PXRD_DIFF_MODEL"); env && *env) return env;

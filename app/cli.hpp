@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace pxrd {
+class CancelToken;
+}
+
 namespace pxrd::cli {
 
 struct Command {
@@ -50,6 +54,12 @@ double parse_double(const std::string& text, const std::string& what);
 // <prefix>/share/pxrd-diff/model/weights.pt, else the repository's models/weights/mp20_flow.pt next to a build tree
 // (<repo>/<build>/bin/pxrd-diff). Returns the last candidate even if it does not exist, so errors can name it.
 std::string default_model_weights_path();
+
+// Installs SIGINT/SIGTERM handlers that cancel `token` (the job then stops cleanly and keeps its results).
+// `token` must outlive the command.
+void cancel_on_signals(::pxrd::CancelToken& token);
+// Forgets the token (before it goes out of scope); a later signal then does nothing.
+void release_cancel_on_signals();
 
 }  // namespace pxrd::cli
 

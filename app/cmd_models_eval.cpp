@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -19,10 +18,6 @@
 #include "pxrd/structure_matcher.hpp"
 
 namespace {
-pxrd::CancelToken* g_eval_cancel = nullptr;
-extern "C" void on_eval_signal(int) {
-  if (g_eval_cancel) g_eval_cancel->cancel();  // an atomic store: safe in a signal handler
-}
 
 void print_eval_help() {
   std::cout << "usage: pxrd-diff eval --data DIR [--weights PATH] [-n 100] [-k 20] [options]\n"
@@ -139,9 +134,7 @@ int run_eval(const std::vector<std::string>& argv) {
   if (n < 2 || k < 1) throw pxrd::InputError("-n/-k", 0, "need n >= 2 and k >= 1");
 
   pxrd::CancelToken cancel;
-  g_eval_cancel = &cancel;
-  std::signal(SIGINT, on_eval_signal);
-  std::signal(SIGTERM, on_eval_signal);
+  pxrd::cli::cancel_on_signals(cancel);
   std::mutex mu;
   pxrd::FunctionProgress progress([&](double f, const std::string& stage) {
     std::lock_guard<std::mutex> lock(mu);
@@ -226,7 +219,7 @@ int run_eval(const std::vector<std::string>& argv) {
         << " threads (" << model->device() << ")\n";
   std::cout << table.str();
   if (args.has("--out")) pxrd::write_file_atomically(args.get("--out"), js.str());
-  g_eval_cancel = nullptr;
+  pxrd::cli::release_cancel_on_signals();
   return 0;
 }
 }  // namespace

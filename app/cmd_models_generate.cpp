@@ -2,7 +2,6 @@
 // peak list, written as candidate_01.cif, … and summary.json. PATTERN may also be a CIF: its ideal Cu Kα pattern
 // (simulated, 0–90° 2θ) is then the condition, which is how the model is evaluated.
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -21,10 +20,6 @@
 #include "pxrd/radiation.hpp"
 
 namespace {
-pxrd::CancelToken* g_generate_cancel = nullptr;
-extern "C" void on_generate_signal(int) {
-  if (g_generate_cancel) g_generate_cancel->cancel();  // an atomic store: safe in a signal handler
-}
 
 void print_generate_help() {
   std::cout << "usage: pxrd-diff generate PATTERN --formula F -n N -o DIR [options]\n"
@@ -113,9 +108,7 @@ int run_generate(const std::vector<std::string>& argv) {
   if (lambda <= 0) lambda = 1.54184;  // only used to score samples against a Q-only pattern
 
   pxrd::CancelToken cancel;
-  g_generate_cancel = &cancel;
-  std::signal(SIGINT, on_generate_signal);
-  std::signal(SIGTERM, on_generate_signal);
+  pxrd::cli::cancel_on_signals(cancel);
   std::mutex mu;
   std::string last_stage;
   pxrd::FunctionProgress progress([&](double f, const std::string& stage) {
@@ -190,7 +183,7 @@ int run_generate(const std::vector<std::string>& argv) {
   pxrd::write_file_atomically(out_dir + "/summary.json", js.str());
   std::cout << samples.size() << " samples of " << request.atomic_numbers.size() << " atoms (Z = " << z << ") in "
             << seconds << " s written to " << out_dir << "\n";
-  g_generate_cancel = nullptr;
+  pxrd::cli::release_cancel_on_signals();
   return 0;
 }
 }  // namespace

@@ -1,5 +1,4 @@
 // `pxrd-diff solve PATTERN --formula F -o DIR`: ranked candidate structures for a powder pattern.
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -13,11 +12,6 @@
 namespace pxrd::cli {
 
 namespace {
-
-CancelToken* g_solve_cancel = nullptr;
-extern "C" void on_solve_signal(int) {
-  if (g_solve_cancel) g_solve_cancel->cancel();  // an atomic store: safe in a signal handler
-}
 
 class StderrProgress final : public ProgressSink {
  public:
@@ -160,12 +154,6 @@ ProgressSink& stderr_progress(const std::string& prefix) {
   static StderrProgress sink(prefix);
   sink.set_prefix(prefix);
   return sink;
-}
-
-void cancel_on_signals(CancelToken& token) {
-  g_solve_cancel = &token;
-  std::signal(SIGINT, on_solve_signal);
-  std::signal(SIGTERM, on_solve_signal);
 }
 
 }  // namespace pxrd::cli

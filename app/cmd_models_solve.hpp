@@ -18,7 +18,5 @@ void solve_options_from_args(const Args& args, SolveOptions& options);
 std::vector<std::string> positionals_of(const Args& args, const std::vector<std::string>& single_value_options);
 // Progress on stderr: one line per stage.
 ProgressSink& stderr_progress(const std::string& prefix);
-// Installs SIGINT/SIGTERM handlers that cancel `token`.
-void cancel_on_signals(CancelToken& token);
 
 }  // namespace pxrd::cli

@@ -9,11 +9,6 @@
 #include "pxrd/models/diffusion.hpp"
 
 namespace {
-pxrd::CancelToken* g_train_cancel = nullptr;
-extern "C" void on_train_signal(int) {
-  if (g_train_cancel) g_train_cancel->cancel();  // an atomic store: safe in a signal handler
-}
-
 void print_train_help() {
   std::cout << "usage: pxrd-diff train --data DIR --out DIR [--resume] [--hours H] [--steps N]\n"
                "  --data DIR             MP-20 folder (train_partial, train_canonical_subset, val .csv.xz)\n"
@@ -64,9 +59,7 @@ int run_train(const std::vector<std::string>& argv) {
   if (o.hours < 0 || o.max_steps < 0) throw pxrd::InputError("--hours/--steps", 0, "must not be negative");
 
   pxrd::CancelToken cancel;
-  g_train_cancel = &cancel;
-  std::signal(SIGINT, on_train_signal);
-  std::signal(SIGTERM, on_train_signal);
+  pxrd::cli::cancel_on_signals(cancel);
   pxrd::FunctionProgress progress([&](double f, const std::string& stage) {
     if (o.verbose && stage.rfind("step", 0) != 0 && static_cast<int>(1000 * f) % 100 == 0) std::cerr << "[" << static_cast<int>(100 * f) << "%] " << stage << "\n";
   });
@@ -84,7 +77,7 @@ int run_train(const std::vector<std::string>& argv) {
   std::cout << "steps " << s.start_step << " -> " << s.end_step << " in " << s.seconds << " s ("
             << s.crystals_per_second << " crystals/s); loss " << s.first_loss << " -> " << s.last_loss
             << (s.cancelled ? "; stopped by signal, checkpoint saved" : "") << "\n";
-  g_train_cancel = nullptr;
+  pxrd::cli::release_cancel_on_signals();
   return 0;
 }
 }  // namespace
