@@ -30,4 +30,8 @@ struct Crystal {
   void wrap_to_unit_cell();
 };
 
+// The same structure in its Niggli-reduced cell (sites re-expressed and wrapped). One canonical cell per
+// lattice, which is what generative models and matchers want.
+Crystal niggli_reduced(const Crystal& crystal, double tolerance = 1e-5);
+
 }  // namespace pxrd

@@ -3,6 +3,7 @@
 // samples) refined by Le Bail, candidates (generator samples + direct-space parallel tempering), Rietveld
 // refinement, symmetrization, de-duplication and ranking by R_wp. A function of (input, CancelToken,
 // ProgressSink); the generator is optional (nullptr: classical only).
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ struct SolveOptions {
   std::optional<Lattice> given_cell;    // evaluation with the lattice given
   int threads = 2;                      // workers for the searches and refinements
 };
+
+struct SolvedCandidate;
+// Called for every candidate as soon as it is refined and symmetrized, before de-duplication and the final
+// ranking (from worker threads, one call at a time), so that a UI can show results as they come.
+using CandidateCallback = std::function<void(const SolvedCandidate&)>;
 
 struct SolvedCandidate {
   Crystal crystal;                      // symmetrized where the fit allows, primitive standard cell
@@ -75,7 +81,8 @@ struct SolveResult {
 // Throws InputError for bad input: formula, Q data without wavelength, no peaks, a formula that fits no cell,
 // a time budget too small. A cancel during the search returns the candidates found so far with cancelled set.
 SolveResult solve(const Pattern& pattern, const SolveOptions& options, CandidateGenerator* generator,
-                  const CancelToken& cancel, ProgressSink& progress);
+                  const CancelToken& cancel, ProgressSink& progress,
+                  const CandidateCallback& on_candidate = nullptr);
 
 // Writes DIR/candidate_NN.cif, DIR/fit_NN.xye and DIR/summary.json (each atomically; DIR is created).
 // `input` names the pattern file in the provenance; `model_version` is written as given.

@@ -13,4 +13,15 @@ void Crystal::wrap_to_unit_cell() {
     }
 }
 
+Crystal niggli_reduced(const Crystal& crystal, double tolerance) {
+  Eigen::Matrix3d t;
+  Crystal out = crystal;
+  out.lattice = crystal.lattice.niggli_reduced(tolerance, &t);
+  // Row vectors: cart = f_old * M = f_new * (T M), so f_new = f_old * T^-1.
+  const Eigen::Matrix3d t_inv_transposed = t.inverse().transpose();
+  for (auto& s : out.sites) s.frac = t_inv_transposed * s.frac;
+  out.wrap_to_unit_cell();
+  return out;
+}
+
 }  // namespace pxrd

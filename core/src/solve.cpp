@@ -184,7 +184,7 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c) {
 }  // namespace
 
 SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGenerator* generator,
-                  const CancelToken& cancel, ProgressSink& progress) {
+                  const CancelToken& cancel, ProgressSink& progress, const CandidateCallback& on_candidate) {
   const auto t0 = Clock::now();
   SolveResult result;
   if (!(options.time_budget_s >= 5))
@@ -413,6 +413,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   std::vector<SolvedCandidate> solved(std::min(pool.size(), static_cast<std::size_t>(options.k + 4)));
   std::atomic<bool> cancelled_in_refinement{false}, unrefined{false};
   std::atomic<int> refine_started{0};
+  std::mutex callback_mutex;
   parallel_for(solved.size(), std::max(1, options.threads), [&](std::size_t i) {
     const PoolEntry& e = pool[i];
     SolvedCandidate& c = solved[i];
@@ -443,12 +444,16 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     c.gof = r.gof;
     c.n_parameters = r.n_parameters;
     c.y_calc = r.y_calc;
+    symmetrize_candidate(data, c);
+    if (on_candidate) {
+      std::lock_guard<std::mutex> lock(callback_mutex);
+      on_candidate(c);
+    }
   });
   if (cancelled_in_refinement) result.cancelled = true;
   if (unrefined) result.budget_exhausted = true;
-  // 5. Symmetrize, de-duplicate (structure matcher), rank by R_wp.
-  progress.report(0.97, "symmetry and duplicates");
-  for (SolvedCandidate& c : solved) symmetrize_candidate(data, c);
+  // 5. De-duplicate (structure matcher), rank by R_wp.
+  progress.report(0.97, "duplicates and ranking");
   std::sort(solved.begin(), solved.end(), [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
   std::vector<MatchPrepared> kept_prepared;
   for (SolvedCandidate& c : solved) {

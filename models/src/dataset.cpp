@@ -295,6 +295,13 @@ void compute_sticks(std::vector<DatasetEntry>& entries, int threads, const Cance
 }
 }  // namespace
 
+namespace {
+// MP-20's cells are arbitrary (angles of 27° and 161° occur); the model learns one canonical cell per lattice.
+void reduce_cells(std::vector<DatasetEntry>& entries) {
+  for (auto& e : entries) e.crystal = niggli_reduced(e.crystal);
+}
+}  // namespace
+
 std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const std::string& cache_path,
                                             int monitor_stride, int threads, const CancelToken& cancel,
                                             ProgressSink& progress) {
@@ -304,6 +311,7 @@ std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const s
       try {
         auto entries = load_dataset_cache(cache_path);
         progress.report(1.0, "dataset cache loaded");
+        reduce_cells(entries);
         return entries;
       } catch (const Error&) {
         // A stale or corrupt cache is rebuilt below.
@@ -330,6 +338,7 @@ std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const s
   all.erase(std::remove_if(all.begin(), all.end(), [](const DatasetEntry& e) { return e.sticks.empty(); }),
             all.end());
   if (!cache_path.empty()) save_dataset_cache(cache_path, all);
+  reduce_cells(all);
   return all;
 }
 

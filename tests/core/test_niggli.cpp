@@ -3,7 +3,9 @@
 
 #include <random>
 
+#include "pxrd/crystal.hpp"
 #include "pxrd/lattice.hpp"
+#include "pxrd/simulator.hpp"
 
 namespace {
 
@@ -132,6 +134,38 @@ class TestNiggli : public QObject {
     const double shortest = std::min({l.matrix().row(0).norm(), l.matrix().row(1).norm(), l.matrix().row(2).norm()});
     QVERIFY(shortest <= 3.0 + 1e-12);
     QVERIFY(std::abs(l.volume_angstrom3() - 24.0) < 1e-9);
+  }
+  void crystal_in_niggli_cell_has_the_same_pattern() {
+    // Rock salt in MP-20's style of primitive cell: angles 60°, then a skewed basis of the same lattice.
+    Eigen::Matrix3d prim;
+    prim << 0, 2.82, 2.82, 2.82, 0, 2.82, 2.82, 2.82, 0;
+    Eigen::Matrix3d u;
+    u << 1, 2, 0, 0, 1, 0, -1, 1, 1;  // det 1
+    pxrd::Crystal c;
+    c.lattice = pxrd::Lattice(u * prim);
+    const Eigen::Matrix3d u_inv_t = u.inverse().transpose();
+    auto add = [&](const char* el, int z, Eigen::Vector3d f_prim) {
+      pxrd::Site s;
+      s.element = el;
+      s.atomic_number = z;
+      s.frac = u_inv_t * f_prim;
+      c.sites.push_back(s);
+    };
+    add("Na", 11, {0, 0, 0});
+    add("Cl", 17, {0.5, 0.5, 0.5});
+    c.wrap_to_unit_cell();
+    const pxrd::Crystal r = pxrd::niggli_reduced(c);
+    const auto p = r.lattice.parameters();
+    QVERIFY(std::abs(p.alpha_deg - 60) < 1e-6 && std::abs(p.beta_deg - 60) < 1e-6 && std::abs(p.gamma_deg - 60) < 1e-6);
+    for (const auto& s : r.sites)
+      for (int k = 0; k < 3; ++k) QVERIFY(s.frac[k] >= 0 && s.frac[k] < 1);
+    const auto before = pxrd::simulate_sticks(c, {});
+    const auto after = pxrd::simulate_sticks(r, {});
+    QCOMPARE(after.size(), before.size());
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      QVERIFY(std::abs(after[i].two_theta_deg - before[i].two_theta_deg) < 1e-8);
+      QVERIFY(std::abs(after[i].intensity - before[i].intensity) < 1e-6 * before[0].intensity + 1e-9);
+    }
   }
 };
 

@@ -2,6 +2,8 @@
 // pattern, outputs, cancel, and the bad-input messages.
 #include <QtTest>
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "pxrd/atomic_file.hpp"
@@ -61,9 +63,13 @@ class TestSolve : public QObject {
     o.k = 5;
     CancelToken cancel;
     NullProgress progress;
-    const SolveResult r = solve(pattern, o, nullptr, cancel, progress);
+    std::vector<double> streamed_rwp;  // the callback sees every refined candidate before the final ranking
+    const SolveResult r =
+        solve(pattern, o, nullptr, cancel, progress, [&](const SolvedCandidate& c) { streamed_rwp.push_back(c.rwp); });
     QVERIFY(!r.candidates.empty());
     QVERIFY(!r.cells.empty());
+    QVERIFY(streamed_rwp.size() >= r.candidates.size());
+    QVERIFY(std::find(streamed_rwp.begin(), streamed_rwp.end(), r.candidates.front().rwp) != streamed_rwp.end());
     qInfo().noquote() << solve_table(r).c_str();
     for (const CellCandidate& c : r.cells)
       qInfo() << crystal_system_name(c.system) << c.lattice.parameters().a_angstrom << c.lattice.parameters().c_angstrom

@@ -54,6 +54,7 @@ std::vector<DatasetEntry> read_mp20_csv(const std::string& path, Split split, in
 // Loads train_partial + train_canonical_subset + val from `data_dir` (never test), deduplicated by material_id;
 // every `monitor_stride`-th val entry becomes Split::Monitor. Computes the sticks on `threads` threads.
 // Uses `cache_path` when it exists and is valid, and writes it otherwise.
+// Cells are Niggli-reduced after loading (the cache keeps the cells as read).
 std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const std::string& cache_path,
                                             int monitor_stride, int threads, const CancelToken& cancel,
                                             ProgressSink& progress);
