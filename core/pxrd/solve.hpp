@@ -58,6 +58,7 @@ struct CellCandidate {
   Lattice lattice;
   CrystalSystem system = CrystalSystem::Triclinic;
   std::string origin;                   // "indexing", "generator", "given"
+  std::string centring = "P";           // from the reflection conditions (indexing); the search runs in the primitive cell
   double m20 = 0;
   double lebail_rwp = 1;
   double zero_deg = 0;
@@ -74,6 +75,7 @@ struct SolveResult {
   std::vector<std::string> notes;       // warnings for the user
   double best_lebail_rwp = 1;
   double wall_time_s = 0;
+  std::vector<std::pair<std::string, double>> stage_seconds;  // wall time of each stage, in order
   bool cancelled = false;               // partial result (whatever was found before the cancel)
   bool budget_exhausted = false;
 };

@@ -7,8 +7,10 @@
 #include <mutex>
 #include <thread>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
+#include "pxrd/centring.hpp"
 #include "pxrd/composition.hpp"
 #include "pxrd/direct_space.hpp"
 #include "pxrd/elements.hpp"
@@ -231,7 +233,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     result.peaks = find_peaks_for_indexing(data, 40, window);
     if (result.peaks.size() >= 3) break;
   }
-  if (result.peaks.size() < 3)
+  const bool model_available = generator && options.use_generator;
+  if (result.peaks.size() < 3 && !model_available)
     throw InputError(pattern.source, 0, "no diffraction peaks found (" + std::to_string(result.peaks.size()) +
                                             " above the noise): is this a powder pattern? Very broad (nanocrystalline) patterns need the model");
   std::vector<double> fwhms, positions;
@@ -239,21 +242,41 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     fwhms.push_back(p.fwhm_deg);
     positions.push_back(p.two_theta_deg);
   }
-  std::nth_element(fwhms.begin(), fwhms.begin() + static_cast<long>(fwhms.size() / 2), fwhms.end());
-  const double median_fwhm = fwhms[fwhms.size() / 2];
+  // Without resolved peaks (a few-nm crystallite: peaks degrees wide) only the model proposes cells.
+  double median_fwhm = std::numeric_limits<double>::infinity();
+  if (result.peaks.size() >= 3) {
+    std::nth_element(fwhms.begin(), fwhms.begin() + static_cast<long>(fwhms.size() / 2), fwhms.end());
+    median_fwhm = fwhms[fwhms.size() / 2];
+  } else {
+    result.notes.push_back("no resolved diffraction peaks: cells and structures come from the model only");
+  }
   ProfileParams start_profile;
-  start_profile.w = std::pow(std::max(0.7 * median_fwhm, 0.02), 2);
   start_profile.eta = 0.5;
+  if (options.size_angstrom > 0) {
+    // sinc²(Qτ/2) has a FWHM of 5.57/τ in Q, i.e. 0.886 λ / (τ cosθ) rad in 2θ: the X / cosθ term.
+    start_profile.x = rad_to_deg(0.886 * data.lambda1_angstrom / options.size_angstrom);
+    start_profile.w = 0.0004;
+  } else if (std::isfinite(median_fwhm)) {
+    start_profile.w = std::pow(std::max(0.7 * median_fwhm, 0.02), 2);
+  } else {
+    start_profile.x = rad_to_deg(0.886 * data.lambda1_angstrom / 20.0);  // a 2 nm guess; refined later
+  }
   const double budget = options.time_budget_s;
   const double formula_volume = formula_volume_estimate(reduced);
   auto remaining = [&] { return budget - seconds_since(t0); };
+  auto stage_start = t0;
+  auto end_stage = [&](const char* name) {
+    const auto now = Clock::now();
+    result.stage_seconds.push_back({name, std::chrono::duration<double>(now - stage_start).count()});
+    stage_start = now;
+  };
 
   std::vector<PoolEntry> pool;
   std::vector<Crystal> samples;
   try {
     // 2. Cells: given, indexing (sharp patterns), generator samples.
     std::vector<CellCandidate> cells;
-    if (options.given_cell) cells.push_back({*options.given_cell, system_of_cell(*options.given_cell), "given", 0, 1, 0});
+    if (options.given_cell) cells.push_back({*options.given_cell, system_of_cell(*options.given_cell), "given", "P", 0, 1, 0});
     if (!options.given_cell && median_fwhm < kMaxIndexingFwhmDeg) {
       progress.report(0.05, "indexing");
       IndexingOptions io;
@@ -263,9 +286,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       io.tolerance_deg = std::max(io.tolerance_deg, 0.1 * median_fwhm);
       const auto sols = index_peaks(positions, data.lambda1_angstrom, io, cancel);
       for (std::size_t i = 0; i < sols.size() && i < 4; ++i)
-        cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].m20, 1, sols[i].zero_deg});
+        cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].centring, sols[i].m20, 1, sols[i].zero_deg});
     }
-    if (generator && options.use_generator) {
+    end_stage("peaks and indexing");
+    if (model_available) {
       progress.report(0.1, "generator samples");
       result.generator_name = generator->name();
       // The generator wants the full cell content. With an indexed (or given) cell, sample in it for the
@@ -280,9 +304,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         for (int z = 1; z <= 4 && z * atoms_per_formula <= std::min(20, options.max_atoms); ++z)
           requests.push_back({z, std::nullopt});
       if (requests.empty()) requests.push_back({1, std::nullopt});
-      // Sampling gets at most 30 % of the budget: a watchdog cancels it (not the run) at that point.
-      DeadlineCancel sampling(cancel, t0 + std::chrono::duration_cast<Clock::duration>(
-                                               std::chrono::duration<double>(0.3 * budget)));
+      // Sampling runs until 30 % of the budget, but always gets at least 15 % of it even after a slow indexing;
+      // a watchdog cancels it (not the run) at that point.
+      const double sampling_s = std::max(0.3 * budget - seconds_since(t0), 0.15 * budget);
+      DeadlineCancel sampling(cancel, Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                         std::chrono::duration<double>(sampling_s)));
       try {
         for (std::size_t i = 0; i < requests.size(); ++i) {
           GenerationRequest req;
@@ -306,17 +332,20 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         for (const CellCandidate& c : cells) known = known || same_lattice(c.lattice, s.lattice);
         if (!known && added < 3) {
           const Lattice reduced_cell = s.lattice.niggli_reduced(1e-3);
-          cells.push_back({reduced_cell, system_of_cell(reduced_cell), "generator", 0, 1, 0});
+          cells.push_back({reduced_cell, system_of_cell(reduced_cell), "generator", "P", 0, 1, 0});
           ++added;
         }
       }
     }
-    if (cells.empty())
+    if (model_available) end_stage("model sampling");
+    if (cells.empty()) {
+      const std::string why = !std::isfinite(median_fwhm) ? "no resolved peaks to index"
+                              : median_fwhm >= kMaxIndexingFwhmDeg
+                                  ? "the peaks are too broad to index (median FWHM " + std::to_string(median_fwhm) + "°)"
+                                  : "indexing found no cell for the peak positions (cubic to orthorhombic tried)";
       throw InputError(pattern.source, 0,
-                       median_fwhm >= kMaxIndexingFwhmDeg ? "no cell: the peaks are too broad to index (median FWHM " +
-                                                std::to_string(median_fwhm) + "°) and no model is available"
-                                          : "no cell: indexing found no cell for the peak positions (cubic to "
-                                            "orthorhombic tried) and no model is available");
+                       "no cell: " + why + (model_available ? " and the model gave no cell" : " and no model is available"));
+    }
     // Le Bail refinement of every cell; the best few go on.
     std::vector<LeBailResult> fits;
     for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -349,19 +378,25 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     });
     for (std::size_t i : order) result.cells.push_back(cells[i]);
     result.best_lebail_rwp = best_fit;
+    end_stage("Le Bail");
 
     // 3. Candidates: direct-space search in the best cells, seeded by generator samples.
+    // A centred cell is searched in its primitive cell (1/n of the atoms: the centring is a constraint) and the
+    // result is expanded back for the refinement in the conventional cell.
     struct Job {
       std::size_t fit;
-      int z;
+      int z;  // formula units in the searched (primitive) cell
+      Centring centring;
     };
     std::vector<Job> jobs;
     for (std::size_t oi = 0; oi < order.size() && oi < 3; ++oi) {
       const LeBailResult& f = fits[order[oi]];
       if (f.rwp > 1.5 * result.best_lebail_rwp + 0.02) break;
-      for (int z : z_candidates(f.lattice.volume_angstrom3(), formula_volume, atoms_per_formula, options.max_atoms,
-                                oi == 0 ? 3 : 2))
-        jobs.push_back({order[oi], z});
+      const Centring centring = centring_from_symbol(cells[order[oi]].centring);
+      const int n = centring.multiplicity();
+      for (int z : z_candidates(f.lattice.volume_angstrom3() / n, formula_volume, atoms_per_formula,
+                                options.max_atoms / n, oi == 0 ? 3 : 2))
+        jobs.push_back({order[oi], z, centring});
     }
     if (jobs.empty() && samples.empty())
       throw InputError("formula", 0,
@@ -376,8 +411,18 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     parallel_for(jobs.size(), threads, [&](std::size_t j) {
       const LeBailResult& f = fits[jobs[j].fit];
       progress.report(0.25 + 0.45 * double(started++) / jobs.size(), "direct-space search");
-      const IntensityTarget target = intensity_target_from_lebail(f, data);
+      IntensityTarget target = intensity_target_from_lebail(f, data);
       if (target.cluster_intensity.size() < 2) return;
+      const Centring& centring = jobs[j].centring;
+      const Lattice search_lattice = primitive_lattice(f.lattice, centring);
+      if (centring.multiplicity() > 1)
+        for (ReflectionGroup& g : target.groups) {
+          std::vector<std::array<int, 3>> kept;
+          std::array<int, 3> hp{};
+          for (const auto& h : g.hkls)
+            if (primitive_hkl(h, centring, hp)) kept.push_back(hp);
+          g.hkls = std::move(kept);
+        }
       const std::vector<int> content = cell_content(reduced, jobs[j].z);
       std::vector<Crystal> seeds;
       for (const Crystal& s : samples)
@@ -387,11 +432,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       dso.time_budget_s = search_budget;
       dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
       NullProgress quiet;
-      for (const DirectSpaceResult& d : direct_space_search(target, f.lattice, content, seeds, dso, cancel, quiet))
-        found_by_job[j].push_back(
-            {d.crystal, f.system, f.profile, seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
+      for (const DirectSpaceResult& d : direct_space_search(target, search_lattice, content, seeds, dso, cancel, quiet))
+        found_by_job[j].push_back({expand_to_conventional(d.crystal, f.lattice, centring), f.system, f.profile,
+                                   seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
     });
     for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
+    end_stage("direct-space search");
     // Generator samples as candidates of their own, in their own cell (profile of the best Le Bail fit).
     for (const Crystal& s : samples) {
       ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
@@ -408,12 +454,16 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     result.cancelled = true;
   }
   std::sort(pool.begin(), pool.end(), [](const PoolEntry& a, const PoolEntry& b) { return a.rwp < b.rwp; });
+  end_stage("pre-ranking");
 
   // 4. Rietveld refinement of the most promising.
   std::vector<SolvedCandidate> solved(std::min(pool.size(), static_cast<std::size_t>(options.k + 4)));
   std::atomic<bool> cancelled_in_refinement{false}, unrefined{false};
   std::atomic<int> refine_started{0};
   std::mutex callback_mutex;
+  // Refinements stop at the end of the budget (plus 10 % grace); those cut short keep their unrefined fit.
+  DeadlineCancel refine_deadline(cancel, t0 + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(1.1 * budget)));
   parallel_for(solved.size(), std::max(1, options.threads), [&](std::size_t i) {
     const PoolEntry& e = pool[i];
     SolvedCandidate& c = solved[i];
@@ -424,10 +474,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     if (options.refine && !result.cancelled && !cancelled_in_refinement && remaining() > 0) {
       progress.report(0.72 + 0.25 * double(refine_started++) / solved.size(), "Rietveld refinement");
       try {
-        r = rietveld_refine(data, e.crystal, e.system, e.profile, RietveldOptions{}, cancel);
+        r = rietveld_refine(data, e.crystal, e.system, e.profile, RietveldOptions{}, refine_deadline.token());
         refined = true;
       } catch (const Cancelled&) {
-        cancelled_in_refinement = true;
+        if (cancel.cancelled()) cancelled_in_refinement = true;
       } catch (const Error&) {
         // an impossible cell or a singular fit: the candidate keeps its unrefined agreement
       }
@@ -452,6 +502,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   });
   if (cancelled_in_refinement) result.cancelled = true;
   if (unrefined) result.budget_exhausted = true;
+  end_stage("Rietveld and symmetry");
   // 5. De-duplicate (structure matcher), rank by R_wp.
   progress.report(0.97, "duplicates and ranking");
   std::sort(solved.begin(), solved.end(), [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
@@ -471,6 +522,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   }
   if (result.budget_exhausted) result.notes.push_back("time budget reached: some candidates were not refined");
   if (result.cancelled) result.notes.push_back("cancelled: writing the candidates found so far");
+  end_stage("duplicates and ranking");
   result.wall_time_s = seconds_since(t0);
   progress.report(1.0, "done");
   return result;

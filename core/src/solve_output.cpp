@@ -71,6 +71,10 @@ std::string solve_summary_json(const SolveResult& r, const SolveOptions& o, cons
                                                        : r.generator_name)
     << ",\n";
   j << "  \"seed\": " << o.seed << ",\n  \"wall_time_s\": " << jnum(r.wall_time_s) << ",\n";
+  j << "  \"stage_seconds\": {";
+  for (std::size_t i = 0; i < r.stage_seconds.size(); ++i)
+    j << (i ? ", " : "") << jstr(r.stage_seconds[i].first) << ": " << jnum(r.stage_seconds[i].second);
+  j << "},\n";
   j << "  \"cancelled\": " << (r.cancelled ? "true" : "false") << ",\n  \"budget_exhausted\": "
     << (r.budget_exhausted ? "true" : "false") << ",\n";
   j << "  \"peaks_found\": " << r.peaks.size() << ",\n  \"best_lebail_rwp\": " << jnum(r.best_lebail_rwp) << ",\n";
@@ -78,7 +82,7 @@ std::string solve_summary_json(const SolveResult& r, const SolveOptions& o, cons
   for (std::size_t i = 0; i < r.cells.size(); ++i) {
     const CellCandidate& c = r.cells[i];
     j << (i ? ",\n    " : "\n    ") << "{\"origin\": " << jstr(c.origin) << ", \"system\": "
-      << jstr(crystal_system_name(c.system)) << ", \"m20\": " << jnum(c.m20) << ", \"lebail_rwp\": "
+      << jstr(crystal_system_name(c.system)) << ", \"centring\": " << jstr(c.centring) << ", \"m20\": " << jnum(c.m20) << ", \"lebail_rwp\": "
       << jnum(c.lebail_rwp) << ", \"zero_deg\": " << jnum(c.zero_deg) << ", \"cell\": " << cell_json(c.lattice) << "}";
   }
   j << "\n  ],\n  \"notes\": [";
