@@ -230,7 +230,8 @@ bool BatchDialog::start() {
           req.radiation = s.radiation;
           req.input_name = row.input.toStdString();
           NullProgress progress;
-          fn(req, *token, progress, [&](const Crystal& crystal, const std::string& generator) {
+          SolveSink sink;
+          sink.candidate = [&](const Crystal& crystal, const std::string& generator) {
             const Candidate c = score_candidate(crystal, req, generator);
             if (row.candidates == 0 || c.rwp < row.best_rwp) {
               row.best_rwp = c.rwp;
@@ -238,7 +239,10 @@ bool BatchDialog::start() {
               row.space_group = QString::fromStdString(c.space_group);
             }
             ++row.candidates;
-          });
+          };
+          // The final set drops duplicates; the best streamed one is always in it.
+          sink.ranked = [&](const std::vector<int>& order) { row.candidates = int(order.size()); };
+          fn(req, *token, progress, sink);
           row.status = token->cancelled() ? QStringLiteral("cancelled") : QStringLiteral("ok");
         } catch (const Cancelled&) {
           row.status = QStringLiteral("cancelled");

@@ -14,6 +14,7 @@
 #include "pxrd/composition.hpp"
 #include "pxrd/simulator.hpp"
 #include "pxrd/structure_matcher.hpp"
+#include "status_line.hpp"
 #include "structure_view.hpp"
 
 namespace pxrd::ui {
@@ -90,7 +91,7 @@ CandidateBrowser::CandidateBrowser(Document* doc, QWidget* parent)
   table_->setWordWrap(false);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   compare_ = new QPushButton(tr("Compare with reference…"));
-  summary_ = new QLabel;
+  summary_ = new StatusLine;  // not a QLabel: a row arriving must not re-lay out the window
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(table_, 1);

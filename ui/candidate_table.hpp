@@ -14,6 +14,8 @@ class QLabel;
 
 namespace pxrd::ui {
 
+class StatusLine;
+
 class CandidateModel : public QAbstractTableModel {
   Q_OBJECT
  public:
@@ -48,7 +50,7 @@ class CandidateBrowser : public QWidget {
   QSortFilterProxyModel* proxy_;
   QTableView* table_;
   QPushButton* compare_;
-  QLabel* summary_;
+  StatusLine* summary_;
 };
 
 // Side-by-side comparison of a candidate with the reference structure: two 3D views, cell parameters,

@@ -31,6 +31,7 @@ struct Candidate {
   std::string space_group;
   int space_group_number = 0;
   std::string generator;               // model id or "classical"
+  int stream_index = -1;               // order of arrival during a solve (-1: imported or loaded)
 };
 
 struct ViewState {

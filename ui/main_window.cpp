@@ -16,6 +16,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -37,6 +38,7 @@
 #include "pxrd/error.hpp"
 #include "pxrd/pattern_io.hpp"
 #include "solve_worker.hpp"
+#include "status_line.hpp"
 #include "structure_view.hpp"
 
 namespace pxrd::ui {
@@ -125,7 +127,7 @@ MainWindow::MainWindow(QWidget* parent)
 
   connect(worker_, &SolveWorker::progress, this, [this](double f, const QString& stage) {
     progress_->setValue(int(f * 1000));
-    solve_status_->setText(stage);
+    set_solve_status(stage);
   });
   connect(worker_, &SolveWorker::candidate_ready, this, [this](const Candidate& c) {
     Candidate copy = c;
@@ -134,22 +136,37 @@ MainWindow::MainWindow(QWidget* parent)
       if (o.rwp < c.rwp) ++rank;
     copy.rank = rank;
     doc_->append_candidate_live(std::move(copy));
+    // Only the first arrival changes the selection: re-selecting on every better one would replot and rebuild
+    // the 3D scene each time, the largest stalls of the event loop during a solve.
     if (doc_->selected_candidate() < 0) doc_->select_candidate(0);
   });
-  connect(worker_, &SolveWorker::finished, this, [this](bool cancelled, const QString& error, int n) {
+  connect(worker_, &SolveWorker::ranked, this, [this](const std::vector<int>& order) { final_order_ = order; });
+  connect(worker_, &SolveWorker::message, this, &MainWindow::log_solve_message);
+  connect(worker_, &SolveWorker::finished, this, [this](bool cancelled, const QString& error, int) {
     solving_ = false;
     latency_->stop();
-    // The streamed set becomes one undo step, ranked by R_wp.
-    std::vector<Candidate> result = doc_->candidates();
+    // The streamed rows become one undo step: the solver's final set (no duplicates, at most k) when it gave one,
+    // else all that arrived; ranked by R_wp.
+    std::vector<Candidate> result;
+    if (final_order_) {
+      for (int index : *final_order_)
+        for (const Candidate& c : doc_->candidates())
+          if (c.stream_index == index) result.push_back(c);
+    } else {
+      result = doc_->candidates();
+    }
+    final_order_.reset();
     std::stable_sort(result.begin(), result.end(), [](const Candidate& a, const Candidate& b) { return a.rwp < b.rwp; });
     for (std::size_t i = 0; i < result.size(); ++i) result[i].rank = int(i) + 1;
+    const int n = int(result.size());
     doc_->apply_candidates(candidates_before_solve_);
     doc_->set_candidates(std::move(result), tr("Solve (%1 candidates)").arg(n));
     if (!doc_->candidates().empty()) doc_->select_candidate(0);
     progress_->setValue(cancelled || !error.isEmpty() ? progress_->value() : 1000);
-    solve_status_->setText(
-        error.isEmpty() ? (cancelled ? tr("Cancelled after %1 candidates").arg(n) : tr("Done: %1 candidates").arg(n))
-                        : tr("Failed"));
+    const QString mode = model_used_ ? QString() : tr(" (classical only)");
+    set_solve_status(error.isEmpty() ? (cancelled ? tr("Cancelled after %1 candidates").arg(n)
+                                                  : tr("Done: %1 candidates").arg(n)) + mode
+                                     : tr("Failed"));
     statusBar()->showMessage(tr("Event-loop latency during the solve: max %1 ms, mean %2 ms")
                                  .arg(latency_->max_latency_ms(), 0, 'f', 1)
                                  .arg(latency_->mean_latency_ms(), 0, 'f', 2),
@@ -195,10 +212,19 @@ void MainWindow::build_docks() {
   budget_->setValue(60);
   budget_->setSuffix(tr(" s"));
   device_ = new QComboBox;
+  device_->setObjectName("device");
   device_->addItem(tr("CPU"));
   device_->addItem(tr("CUDA (not available)"));
-  // Debian's LibTorch is CPU-only and the UI links no torch; CUDA would come with a CUDA build of the models.
-  if (auto* m = qobject_cast<QStandardItemModel*>(device_->model())) m->item(1)->setEnabled(false);
+  // The models library has no way to ask for CUDA without torch in the UI, and Debian's LibTorch is CPU-only, so
+  // CUDA stays disabled; the generator runs on the CPU.
+  const QString no_cuda = model_linked()
+                              ? tr("CUDA is not available: Debian's LibTorch is built for the CPU only.")
+                              : tr("CUDA is not available: this build has no generator model (PXRD_BUILD_MODELS off).");
+  if (auto* m = qobject_cast<QStandardItemModel*>(device_->model())) {
+    m->item(1)->setEnabled(false);
+    m->item(1)->setToolTip(no_cuda);
+  }
+  device_->setToolTip(tr("Device for the generator model. %1").arg(no_cuda));
   solve_button_ = new QPushButton(tr("Solve"));
   solve_button_->setObjectName("solveButton");
   cancel_button_ = new QPushButton(tr("Cancel"));
@@ -206,8 +232,15 @@ void MainWindow::build_docks() {
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
   progress_->setValue(0);
-  solve_status_ = new QLabel;
-  solve_status_->setWordWrap(true);
+  // Not a QLabel: its text changes would re-lay out the whole window five times a second during a solve.
+  solve_status_ = new StatusLine;
+  solve_status_->setObjectName("solveStatus");
+  solve_log_ = new QPlainTextEdit;
+  solve_log_->setObjectName("solveLog");
+  solve_log_->setReadOnly(true);
+  solve_log_->setMaximumBlockCount(200);
+  solve_log_->setFixedHeight(solve_log_->fontMetrics().lineSpacing() * 4 + 10);
+  solve_log_->setLineWrapMode(QPlainTextEdit::WidgetWidth);
   sf->addRow(tr("Formula"), formula_);
   sf->addRow(tr("Candidates"), count_);
   sf->addRow(tr("Time budget"), budget_);
@@ -218,6 +251,7 @@ void MainWindow::build_docks() {
   sf->addRow(buttons);
   sf->addRow(progress_);
   sf->addRow(solve_status_);
+  sf->addRow(solve_log_);
   auto* solve_dock = new QDockWidget(tr("Solve"), this);
   solve_dock->setObjectName("solveDock");
   solve_dock->setWidget(solve);
@@ -542,6 +576,9 @@ bool MainWindow::start_solve(const QString& formula, int candidates, double time
   req.candidates = candidates;
   req.time_budget_s = time_budget_s;
   req.use_cuda = device_->currentIndex() == 1;
+  req.model_weights = model_weights_.toStdString();
+  model_used_ = false;
+  final_order_.reset();
   req.processed = pr.processed;
   req.radiation = doc_->active()->settings.radiation;
   req.size_angstrom = doc_->active()->settings.nano_filter ? doc_->active()->settings.crystallite_size_angstrom : 0;
@@ -552,9 +589,17 @@ bool MainWindow::start_solve(const QString& formula, int candidates, double time
   solving_ = true;
   latency_->start();
   progress_->setValue(0);
-  solve_status_->setText(tr("Starting…"));
+  set_solve_status(tr("Starting…"));
   update_actions();
   return true;
+}
+
+void MainWindow::set_solve_status(const QString& text) { solve_status_->setText(text); }
+
+void MainWindow::log_solve_message(const QString& text) {
+  if (text.startsWith(QLatin1String("model ")) && text.contains(QLatin1String(" loaded from "))) model_used_ = true;
+  solve_messages_ << text;
+  solve_log_->appendPlainText(text);  // a fixed-height box: no re-layout (a status-bar message would hide widgets)
 }
 
 void MainWindow::set_axis_mode(AxisMode mode) { axis_combo_->setCurrentIndex(int(mode)); }
@@ -562,7 +607,7 @@ void MainWindow::set_axis_mode(AxisMode mode) { axis_combo_->setCurrentIndex(int
 void MainWindow::cancel_solve() {
   if (!solving_) return;
   worker_->cancel();
-  solve_status_->setText(tr("Cancelling…"));
+  set_solve_status(tr("Cancelling…"));
 }
 
 const Pattern* MainWindow::simulated_for(int index) {

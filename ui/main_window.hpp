@@ -3,6 +3,8 @@
 #include <QMainWindow>
 #include <QStringList>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include "document.hpp"
 
@@ -13,6 +15,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QMenu;
+class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -24,6 +27,7 @@ class LatencyProbe;
 class PatternPlot;
 class ProcessingPanel;
 class SolveWorker;
+class StatusLine;
 class StructureView;
 
 class MainWindow : public QMainWindow {
@@ -46,6 +50,10 @@ class MainWindow : public QMainWindow {
   int import_candidates(const QStringList& cif_paths);
   bool start_solve(const QString& formula, int candidates, double time_budget_s);
   void cancel_solve();
+  // Generator weights for the next solves; empty (the default): the shipped ones, see default_model_weights_path.
+  void set_model_weights_path(const QString& path) { model_weights_ = path; }
+  // Messages of the solves so far (model loaded or not, solver notes), also shown in the Solve dock's log.
+  const QStringList& solve_messages() const { return solve_messages_; }
   void set_axis_mode(AxisMode mode);  // through the toolbar switch, so that every view of it agrees
   bool export_selected_cif(const QString& path);
   int export_all_cifs(const QString& folder);
@@ -73,6 +81,8 @@ class MainWindow : public QMainWindow {
   void build_docks();
   void report_error(const QString& title, const QString& text);
   void update_plot();
+  void set_solve_status(const QString& text);
+  void log_solve_message(const QString& text);
   void update_view3d();
   void update_actions();
   void update_title();
@@ -106,7 +116,8 @@ class MainWindow : public QMainWindow {
   QPushButton* solve_button_;
   QPushButton* cancel_button_;
   QProgressBar* progress_;
-  QLabel* solve_status_;
+  StatusLine* solve_status_;
+  QPlainTextEdit* solve_log_;
   QLabel* readout_;
   QMenu* recent_menu_;
   QActionGroup* axis_group_;
@@ -114,6 +125,10 @@ class MainWindow : public QMainWindow {
   std::vector<Candidate> candidates_before_solve_;
   bool quiet_ = false;
   bool solving_ = false;
+  bool model_used_ = false;                 // the running/last solve had the generator
+  std::optional<std::vector<int>> final_order_;  // from SolveWorker::ranked
+  QString model_weights_;
+  QStringList solve_messages_;
   QStringList errors_;
 };
 

@@ -1,5 +1,8 @@
 #include "solve_worker.hpp"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
 #include <QMetaObject>
 #include <algorithm>
 #include <cstdlib>
@@ -31,6 +34,15 @@ void lower_this_thread_priority() {
 #endif
 }
 
+std::string default_model_weights_path() {
+  const QByteArray env = qgetenv("PXRD_DIFF_MODEL");
+  if (!env.isEmpty()) return env.toStdString();
+  const QDir bin(QCoreApplication::applicationDirPath());
+  const QString installed = bin.absoluteFilePath(QStringLiteral("../share/pxrd-diff/model/weights.pt"));
+  if (QFileInfo::exists(installed)) return QDir::cleanPath(installed).toStdString();
+  return QDir::cleanPath(bin.absoluteFilePath(QStringLiteral("../../models/weights/mp20_flow.pt"))).toStdString();
+}
+
 Candidate score_candidate(const Crystal& crystal, const SolveRequest& request, const std::string& generator) {
   Candidate c;
   c.crystal = crystal;
@@ -56,6 +68,7 @@ struct SolveWorker::Latest {
 
 SolveWorker::SolveWorker(QObject* parent) : QObject(parent), fn_(default_solve_function()) {
   qRegisterMetaType<pxrd::ui::Candidate>();
+  qRegisterMetaType<std::vector<int>>();
   poll_.setInterval(200);
   connect(&poll_, &QTimer::timeout, this, &SolveWorker::poll);
 }
@@ -86,12 +99,22 @@ bool SolveWorker::start(SolveRequest request) {
     int count = 0;
     QString error;
     bool cancelled = false;
+    SolveSink out;
+    out.candidate = [&](const Crystal& crystal, const std::string& generator) {
+      // Scored here, so the GUI thread only inserts a row.
+      Candidate c = score_candidate(crystal, request, generator);
+      c.stream_index = count++;
+      QMetaObject::invokeMethod(this, [this, c = std::move(c)] { emit candidate_ready(c); }, Qt::QueuedConnection);
+    };
+    out.ranked = [&](const std::vector<int>& order) {
+      QMetaObject::invokeMethod(this, [this, order] { emit ranked(order); }, Qt::QueuedConnection);
+    };
+    out.note = [&](const std::string& text) {
+      QMetaObject::invokeMethod(this, [this, t = QString::fromStdString(text)] { emit message(t); },
+                                Qt::QueuedConnection);
+    };
     try {
-      fn(request, *token, sink, [&](const Crystal& crystal, const std::string& generator) {
-        Candidate c = score_candidate(crystal, request, generator);
-        ++count;
-        QMetaObject::invokeMethod(this, [this, c = std::move(c)] { emit candidate_ready(c); }, Qt::QueuedConnection);
-      });
+      fn(request, *token, sink, out);
       cancelled = token->cancelled();
     } catch (const Cancelled&) {
       cancelled = true;

@@ -21,6 +21,8 @@ struct SolveRequest {
   int candidates = 10;
   double time_budget_s = 30;
   bool use_cuda = false;
+  std::string model_weights;      // generator weights; empty: the shipped ones (default_model_weights_path)
+  bool use_model = true;          // false: classical solver only
   Pattern processed;              // observed, processed (background removed), 2θ
   Radiation radiation;
   double size_angstrom = 0;       // sinc² broadening of the simulations (0 = none)
@@ -28,12 +30,27 @@ struct SolveRequest {
   unsigned long long seed = 1;
 };
 
-// The solve pipeline as the worker sees it: calls `emit_candidate` for each structure as soon as it has one.
-using SolveFunction = std::function<void(const SolveRequest&, const CancelToken&, ProgressSink&,
-                                         const std::function<void(const Crystal&, const std::string& generator)>&)>;
-// The core pipeline (solve.hpp) when it is linked in; otherwise a function that throws Error explaining why.
+// What a solve function hands back while it runs (called from its thread).
+struct SolveSink {
+  // Each structure as soon as it is found; its stream index is the number of earlier calls.
+  std::function<void(const Crystal&, const std::string& generator)> candidate;
+  // Optional, at the end: the stream indices of the final set, best first (duplicates and extras left out).
+  std::function<void(const std::vector<int>& stream_indices)> ranked;
+  // Optional: a message for the user (model loaded or not, solver notes).
+  std::function<void(const std::string& text)> note;
+};
+
+// The solve pipeline as the worker sees it.
+using SolveFunction = std::function<void(const SolveRequest&, const CancelToken&, ProgressSink&, SolveSink&)>;
+// The core pipeline (solve.hpp) when it is linked in, with the generator when pxrd_models is linked in and its
+// weights load; otherwise a function that throws Error explaining why.
 SolveFunction default_solve_function();
 bool solver_available();
+// True when this build links the generator (pxrd_models); whether its weights load is only known at solve time.
+bool model_linked();
+// Where the shipped weights are: $PXRD_DIFF_MODEL, else <prefix>/share/pxrd-diff/model/weights.pt next to the
+// installed program, else models/weights/mp20_flow.pt of the source tree (program in <tree>/<build>/bin).
+std::string default_model_weights_path();
 // Lowers the priority of the calling thread and of the threads it starts later (Linux: nice 15).
 void lower_this_thread_priority();
 // Scores a structure against the processed pattern (thread-safe).
@@ -54,7 +71,9 @@ class SolveWorker : public QObject {
 
  signals:
   void progress(double fraction, const QString& stage);
-  void candidate_ready(const pxrd::ui::Candidate& candidate);
+  void candidate_ready(const pxrd::ui::Candidate& candidate);  // stream_index set
+  void ranked(const std::vector<int>& stream_indices);         // the final set, best first
+  void message(const QString& text);
   void finished(bool cancelled, const QString& error, int candidates);
 
  private:
