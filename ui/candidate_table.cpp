@@ -19,11 +19,12 @@
 
 namespace pxrd::ui {
 
-CandidateModel::CandidateModel(Document* doc, QObject* parent) : QAbstractTableModel(parent), doc_(doc) {}
+CandidateModel::CandidateModel(Document* doc, QObject* parent)
+    : QAbstractTableModel(parent), doc_(doc), row_count_(int(doc->candidates().size())) {}
 
-int CandidateModel::rowCount(const QModelIndex& parent) const {
-  return parent.isValid() ? 0 : int(doc_->candidates().size());
-}
+// Its own count, not the document's: between a change of the document and the begin/end calls the views must
+// still see the old number.
+int CandidateModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : row_count_; }
 int CandidateModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : kColumns; }
 
 QVariant CandidateModel::headerData(int section, Qt::Orientation o, int role) const {
@@ -65,12 +66,16 @@ QVariant CandidateModel::data(const QModelIndex& index, int role) const {
 
 void CandidateModel::reset_from_document() {
   beginResetModel();
+  row_count_ = int(doc_->candidates().size());
   endResetModel();
 }
 
-void CandidateModel::row_appended() {
+void CandidateModel::rows_appended() {
+  const int first = row_count_;
   const int last = int(doc_->candidates().size()) - 1;
-  beginInsertRows({}, last, last);
+  if (last < first) return reset_from_document();
+  beginInsertRows({}, first, last);
+  row_count_ = last + 1;
   endInsertRows();
 }
 
@@ -100,12 +105,12 @@ CandidateBrowser::CandidateBrowser(Document* doc, QWidget* parent)
   row->addWidget(compare_);
   layout->addLayout(row);
 
-  // Append-only changes (streaming) insert a row; anything else resets.
   connect(doc_, &Document::candidates_changed, this, [this] {
-    if (model_->rowCount() + 1 == int(doc_->candidates().size()))
-      model_->row_appended();
-    else
-      model_->reset_from_document();
+    model_->reset_from_document();
+    sync_buttons();
+  });
+  connect(doc_, &Document::candidates_appended, this, [this] {
+    model_->rows_appended();
     sync_buttons();
   });
   connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {

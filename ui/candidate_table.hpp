@@ -26,10 +26,11 @@ class CandidateModel : public QAbstractTableModel {
   QVariant data(const QModelIndex& index, int role) const override;
   QVariant headerData(int section, Qt::Orientation o, int role) const override;
   void reset_from_document();
-  void row_appended();
+  void rows_appended();  // the document's list grew at its end
 
  private:
   Document* doc_;
+  int row_count_ = 0;
 };
 
 class CandidateBrowser : public QWidget {

@@ -210,9 +210,14 @@ void Document::set_candidates(std::vector<Candidate> candidates, const QString& 
   undo_.push(new ValueCommand<std::vector<Candidate>>(this, &Document::apply_candidates, candidates_, std::move(candidates), text));
 }
 
-void Document::append_candidate_live(Candidate c) {
-  candidates_.push_back(std::move(c));
-  emit candidates_changed();
+void Document::commit_live_candidates(std::vector<Candidate> before, std::vector<Candidate> after, const QString& text) {
+  undo_.push(new ValueCommand<std::vector<Candidate>>(this, &Document::apply_candidates, std::move(before), std::move(after), text));
+}
+
+void Document::append_candidates_live(std::vector<Candidate> cs) {
+  if (cs.empty()) return;
+  for (Candidate& c : cs) candidates_.push_back(std::move(c));
+  emit candidates_appended();
 }
 
 void Document::select_candidate(int index) {
@@ -241,11 +246,15 @@ void Document::apply_reference(std::optional<Crystal> crystal) {
 }
 
 void Document::apply_candidates(std::vector<Candidate> candidates) {
+  int keep = -1;
+  if (selected_ >= 0 && selected_ < int(candidates_.size()) && candidates_[selected_].stream_index >= 0)
+    for (std::size_t i = 0; i < candidates.size() && keep < 0; ++i)
+      if (candidates[i].stream_index == candidates_[selected_].stream_index) keep = int(i);
   candidates_ = std::move(candidates);
-  const bool had_selection = selected_ >= 0;
-  selected_ = -1;
+  const int old = selected_;
+  selected_ = keep;
   emit candidates_changed();
-  if (had_selection) emit selection_changed(-1);
+  if (keep != old) emit selection_changed(keep);
 }
 
 void Document::recompute() {

@@ -4,6 +4,7 @@
 #include <QObject>
 #include <QString>
 #include <QUndoStack>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -31,7 +32,12 @@ struct Candidate {
   std::string space_group;
   int space_group_number = 0;
   std::string generator;               // model id or "classical"
-  int stream_index = -1;               // order of arrival during a solve (-1: imported or loaded)
+  int stream_index = -1;               // arrival id during a solve, unique in the process (-1: imported or loaded)
+  // The simulation it was scored with (computed off the GUI thread), valid for the grid, wavelength and size
+  // below; the plot reuses it instead of simulating on the GUI thread.
+  std::shared_ptr<const Pattern> simulated;
+  Radiation simulated_radiation;
+  double simulated_size_angstrom = 0;
 };
 
 struct ViewState {
@@ -64,8 +70,11 @@ class Document : public QObject {
   void reset_to_loaded();
   void set_reference(std::optional<Crystal> crystal, const QString& text);
   void set_candidates(std::vector<Candidate> candidates, const QString& text);
-  // Streaming results from a running solve are not separate undo steps; the finished set is (see MainWindow).
-  void append_candidate_live(Candidate c);
+  // Streaming results from a running solve are not separate undo steps; the finished set is (see MainWindow):
+  // one step from `before` (the list when the solve began) to `after`. The selection stays on the same
+  // streamed candidate when it is in `after`, so that the plot and the 3D view are not rebuilt for nothing.
+  void append_candidates_live(std::vector<Candidate> cs);
+  void commit_live_candidates(std::vector<Candidate> before, std::vector<Candidate> after, const QString& text);
 
   // Derived from the active pattern and its settings (recomputed on change); empty when there is no pattern.
   const backend::Processed& processed() const { return processed_; }
@@ -93,7 +102,8 @@ class Document : public QObject {
  signals:
   void patterns_changed();   // list or active pattern changed
   void processed_changed();  // processing output changed
-  void candidates_changed();
+  void candidates_changed();   // replaced (undo, import, load, end of a solve)
+  void candidates_appended();  // grew at its end (streaming); indices of the others unchanged
   void selection_changed(int index);
   void reference_changed();
   void modified_changed(bool modified);

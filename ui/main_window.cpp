@@ -84,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent)
     sim_cache_.clear();
     update_actions();
   });
+  connect(doc_, &Document::candidates_appended, this, &MainWindow::update_actions);
   connect(doc_, &Document::selection_changed, this, [this] {
     update_plot();
     update_view3d();
@@ -129,20 +130,19 @@ MainWindow::MainWindow(QWidget* parent)
     progress_->setValue(int(f * 1000));
     set_solve_status(stage);
   });
+  // Arrivals are shown in batches, at most 4 times a second: each repaint of the window costs a whole-window
+  // composition (see SolveWorker), and refinements often finish in bursts.
+  arrivals_.setSingleShot(true);
+  arrivals_.setInterval(250);
+  connect(&arrivals_, &QTimer::timeout, this, &MainWindow::show_arrivals);
   connect(worker_, &SolveWorker::candidate_ready, this, [this](const Candidate& c) {
-    Candidate copy = c;
-    int rank = 1;
-    for (const Candidate& o : doc_->candidates())
-      if (o.rwp < c.rwp) ++rank;
-    copy.rank = rank;
-    doc_->append_candidate_live(std::move(copy));
-    // Only the first arrival changes the selection: re-selecting on every better one would replot and rebuild
-    // the 3D scene each time, the largest stalls of the event loop during a solve.
-    if (doc_->selected_candidate() < 0) doc_->select_candidate(0);
+    pending_.push_back(c);
+    if (!arrivals_.isActive()) arrivals_.start();
   });
   connect(worker_, &SolveWorker::ranked, this, [this](const std::vector<int>& order) { final_order_ = order; });
   connect(worker_, &SolveWorker::message, this, &MainWindow::log_solve_message);
   connect(worker_, &SolveWorker::finished, this, [this](bool cancelled, const QString& error, int) {
+    show_arrivals();
     solving_ = false;
     latency_->stop();
     // The streamed rows become one undo step: the solver's final set (no duplicates, at most k) when it gave one,
@@ -159,8 +159,8 @@ MainWindow::MainWindow(QWidget* parent)
     std::stable_sort(result.begin(), result.end(), [](const Candidate& a, const Candidate& b) { return a.rwp < b.rwp; });
     for (std::size_t i = 0; i < result.size(); ++i) result[i].rank = int(i) + 1;
     const int n = int(result.size());
-    doc_->apply_candidates(candidates_before_solve_);
-    doc_->set_candidates(std::move(result), tr("Solve (%1 candidates)").arg(n));
+    doc_->commit_live_candidates(std::move(candidates_before_solve_), std::move(result), tr("Solve (%1 candidates)").arg(n));
+    candidates_before_solve_.clear();
     if (!doc_->candidates().empty()) doc_->select_candidate(0);
     progress_->setValue(cancelled || !error.isEmpty() ? progress_->value() : 1000);
     const QString mode = model_used_ ? QString() : tr(" (classical only)");
@@ -594,6 +594,22 @@ bool MainWindow::start_solve(const QString& formula, int candidates, double time
   return true;
 }
 
+void MainWindow::show_arrivals() {
+  arrivals_.stop();
+  if (pending_.empty()) return;
+  std::vector<Candidate> batch = std::move(pending_);
+  pending_.clear();
+  for (Candidate& c : batch) {
+    c.rank = 1;
+    for (const Candidate& o : doc_->candidates())
+      if (o.rwp < c.rwp) ++c.rank;
+  }
+  doc_->append_candidates_live(std::move(batch));
+  // Only the first arrival changes the selection: following every better one would replot and rebuild the 3D
+  // scene each time, the largest stalls of the event loop during a solve.
+  if (doc_->selected_candidate() < 0) doc_->select_candidate(0);
+}
+
 void MainWindow::set_solve_status(const QString& text) { solve_status_->setText(text); }
 
 void MainWindow::log_solve_message(const QString& text) {
@@ -612,12 +628,19 @@ void MainWindow::cancel_solve() {
 
 const Pattern* MainWindow::simulated_for(int index) {
   if (index < 0 || index >= int(doc_->candidates().size()) || doc_->processed().processed.empty()) return nullptr;
+  const Candidate& cand = doc_->candidates()[index];
+  const ProcessingSettings& settings = doc_->active()->settings;
+  const double size = settings.nano_filter ? settings.crystallite_size_angstrom : 0;
+  // The worker's simulation, when it was made for the current grid, wavelength and size.
+  const Radiation& r = cand.simulated_radiation;
+  if (cand.simulated && r.lambda1_angstrom == settings.radiation.lambda1_angstrom &&
+      r.lambda2_angstrom == settings.radiation.lambda2_angstrom && r.ratio == settings.radiation.ratio &&
+      cand.simulated_size_angstrom == size && cand.simulated->x == doc_->processed().processed.x)
+    return cand.simulated.get();
   auto it = sim_cache_.find(index);
   if (it != sim_cache_.end()) return &it->second;
   try {
-    const ProcessingSettings& s = doc_->active()->settings;
-    Pattern p = backend::simulate_like(doc_->candidates()[index].crystal, s.radiation, doc_->processed().processed,
-                                      s.nano_filter ? s.crystallite_size_angstrom : 0);
+    Pattern p = backend::simulate_like(cand.crystal, settings.radiation, doc_->processed().processed, size);
     return &sim_cache_.emplace(index, std::move(p)).first->second;
   } catch (const std::exception& e) {
     statusBar()->showMessage(tr("Could not simulate the candidate: %1").arg(QString::fromStdString(e.what())), 8000);

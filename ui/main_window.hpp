@@ -1,6 +1,7 @@
 #pragma once
 // The workbench main window: pattern plot in the centre; processing, solve, candidates and 3D view in docks.
 #include <QMainWindow>
+#include <QTimer>
 #include <QStringList>
 #include <map>
 #include <optional>
@@ -82,6 +83,7 @@ class MainWindow : public QMainWindow {
   void report_error(const QString& title, const QString& text);
   void update_plot();
   void set_solve_status(const QString& text);
+  void show_arrivals();  // streamed candidates waiting in pending_ go to the document
   void log_solve_message(const QString& text);
   void update_view3d();
   void update_actions();
@@ -128,6 +130,8 @@ class MainWindow : public QMainWindow {
   bool model_used_ = false;                 // the running/last solve had the generator
   std::optional<std::vector<int>> final_order_;  // from SolveWorker::ranked
   QString model_weights_;
+  std::vector<Candidate> pending_;
+  QTimer arrivals_;
   QStringList solve_messages_;
   QStringList errors_;
 };

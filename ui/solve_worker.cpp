@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QMetaObject>
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #ifdef __linux__
@@ -47,8 +48,12 @@ Candidate score_candidate(const Crystal& crystal, const SolveRequest& request, c
   Candidate c;
   c.crystal = crystal;
   c.generator = generator;
-  const Pattern calc = backend::simulate_like(crystal, request.radiation, request.processed, request.size_angstrom);
-  const backend::Agreement a = backend::agreement(request.processed, calc);
+  auto calc = std::make_shared<Pattern>(
+      backend::simulate_like(crystal, request.radiation, request.processed, request.size_angstrom));
+  const backend::Agreement a = backend::agreement(request.processed, *calc);
+  c.simulated = std::move(calc);
+  c.simulated_radiation = request.radiation;
+  c.simulated_size_angstrom = request.size_angstrom;
   c.rwp = a.rwp;
   c.rwp2 = a.rwp2;
   c.s = a.s;
@@ -69,7 +74,9 @@ struct SolveWorker::Latest {
 SolveWorker::SolveWorker(QObject* parent) : QObject(parent), fn_(default_solve_function()) {
   qRegisterMetaType<pxrd::ui::Candidate>();
   qRegisterMetaType<std::vector<int>>();
-  poll_.setInterval(200);
+  // Every repaint of a window that holds an OpenGL widget (the 3D view) composes the whole window through
+  // OpenGL: 20–50 ms with Mesa's software renderer. Twice a second is enough for a progress bar.
+  poll_.setInterval(500);
   connect(&poll_, &QTimer::timeout, this, &SolveWorker::poll);
 }
 
@@ -97,17 +104,25 @@ bool SolveWorker::start(SolveRequest request) {
       ++latest->serial;
     });
     int count = 0;
+    // Stream ids are unique in the process, so that undo to an earlier solve never confuses two candidates.
+    static std::atomic<int> next_stream_id{0};
+    std::vector<int> ids;
     QString error;
     bool cancelled = false;
     SolveSink out;
     out.candidate = [&](const Crystal& crystal, const std::string& generator) {
       // Scored here, so the GUI thread only inserts a row.
       Candidate c = score_candidate(crystal, request, generator);
-      c.stream_index = count++;
+      c.stream_index = next_stream_id++;
+      ids.push_back(c.stream_index);
+      ++count;
       QMetaObject::invokeMethod(this, [this, c = std::move(c)] { emit candidate_ready(c); }, Qt::QueuedConnection);
     };
     out.ranked = [&](const std::vector<int>& order) {
-      QMetaObject::invokeMethod(this, [this, order] { emit ranked(order); }, Qt::QueuedConnection);
+      std::vector<int> by_id;
+      for (int i : order)
+        if (i >= 0 && i < int(ids.size())) by_id.push_back(ids[std::size_t(i)]);
+      QMetaObject::invokeMethod(this, [this, by_id] { emit ranked(by_id); }, Qt::QueuedConnection);
     };
     out.note = [&](const std::string& text) {
       QMetaObject::invokeMethod(this, [this, t = QString::fromStdString(text)] { emit message(t); },

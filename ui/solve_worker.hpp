@@ -71,8 +71,8 @@ class SolveWorker : public QObject {
 
  signals:
   void progress(double fraction, const QString& stage);
-  void candidate_ready(const pxrd::ui::Candidate& candidate);  // stream_index set
-  void ranked(const std::vector<int>& stream_indices);         // the final set, best first
+  void candidate_ready(const pxrd::ui::Candidate& candidate);  // stream_index set (unique in the process)
+  void ranked(const std::vector<int>& stream_indices);         // the final set by stream_index, best first
   void message(const QString& text);
   void finished(bool cancelled, const QString& error, int candidates);
 
@@ -80,8 +80,8 @@ class SolveWorker : public QObject {
   SolveFunction fn_;
   QThread* thread_ = nullptr;
   std::shared_ptr<CancelToken> cancel_;
-  // Progress is coalesced: the worker stores the latest value, the GUI thread looks at it 5 times a second, so a
-  // chatty solver never causes more than 5 repaints a second.
+  // Progress is coalesced: the worker stores the latest value, the GUI thread looks at it twice a second, so a
+  // chatty solver never causes more than 2 repaints a second.
   struct Latest;
   std::shared_ptr<Latest> latest_;
   QTimer poll_;

@@ -563,7 +563,7 @@ class TestWorkbench : public QObject {
     for (const QString& m : w.solve_messages()) std::printf("  log: %s\n", qPrintable(m));
     QVERIFY(rows_seen_while_running >= 1);  // a row was in the table before `finished`
     QVERIFY(first_row_s >= 0 && first_row_s < total_s);
-    for (std::size_t i = 0; i < stream_indices.size(); ++i) QCOMPARE(stream_indices[i], int(i));
+    for (std::size_t i = 1; i < stream_indices.size(); ++i) QVERIFY(stream_indices[i] > stream_indices[i - 1]);
     // The final set replaces the streamed rows: no row twice, at most k, ranked by R_wp.
     const Document* d = w.document();
     QCOMPARE(table->rowCount(), int(d->candidates().size()));
@@ -646,14 +646,19 @@ class TracingApplication : public QApplication {
     --depth_;
     const double ms = t.nsecsElapsed() / 1e6;
     if (ms > 15)
-      std::printf("  [trace] %*s%.1f ms %s '%s' event %d\n", 2 * depth_, "", ms, receiver->metaObject()->className(),
-                  qPrintable(receiver->objectName()), type);
+      std::printf("  [trace %.3f s] %*s%.1f ms %s '%s' event %d\n", since_.elapsed() / 1000.0, 2 * depth_, "", ms,
+                  receiver->metaObject()->className(), qPrintable(receiver->objectName()), type);
     return r;
   }
 
  private:
   bool trace_;
   int depth_ = 0;
+  QElapsedTimer since_ = [] {
+    QElapsedTimer t;
+    t.start();
+    return t;
+  }();
 };
 
 int main(int argc, char** argv) {
