@@ -25,6 +25,7 @@ class CandidateGenerator {
  public:
   virtual ~CandidateGenerator() = default;
   virtual std::string name() const = 0;   // model id and version, written to summary.json
+  // On a cancel: returns the samples finished so far, or throws Cancelled when there are none.
   virtual std::vector<Crystal> generate(const GenerationRequest& request, const CancelToken& cancel,
                                         ProgressSink& progress) = 0;
 };

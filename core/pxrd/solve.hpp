@@ -28,7 +28,7 @@ struct SolveOptions {
   double two_theta_min_deg = 0, two_theta_max_deg = 0;  // usable range; 0 = automatic
   bool use_generator = true;            // false: ignore the generator (ablation "no model")
   bool refine = true;                   // false: no Rietveld (ablation "no refinement")
-  int max_atoms = 48;                   // largest cell content tried
+  int max_atoms = 48;                   // largest content searched (a centred cell is searched in its primitive cell)
   int generator_samples = 32;
   std::optional<Lattice> given_cell;    // evaluation with the lattice given
   int threads = 2;                      // workers for the searches and refinements

@@ -320,6 +320,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           req.lattice_hint = requests[i].second;
           NullProgress quiet;
           for (Crystal& c : generator->generate(req, sampling.token(), quiet)) samples.push_back(std::move(c));
+          sampling.token().throw_if_cancelled();
         }
       } catch (const Cancelled&) {
         if (cancel.cancelled()) throw;
@@ -395,7 +396,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       const Centring centring = centring_from_symbol(cells[order[oi]].centring);
       const int n = centring.multiplicity();
       for (int z : z_candidates(f.lattice.volume_angstrom3() / n, formula_volume, atoms_per_formula,
-                                options.max_atoms / n, oi == 0 ? 3 : 2))
+                                options.max_atoms, oi == 0 ? 3 : 2))
         jobs.push_back({order[oi], z, centring});
     }
     if (jobs.empty() && samples.empty())

@@ -221,9 +221,21 @@ class FlowGenerator final : public CandidateGenerator {
     if (request.pattern && !request.pattern->empty()) r.condition = condition_from_profile(*request.pattern);
     r.condition.size_angstrom = request.size_angstrom;
     r.lattice_hint = request.lattice_hint;
-    r.count = request.count;
-    r.seed = request.seed;
-    return std::move(model_->sample({r}, cancel, progress)[0]);
+    // Rounds of a few samples, so that a cancel (the solver's time share) keeps the finished ones.
+    constexpr int kRound = 8;
+    std::vector<Crystal> out;
+    for (int done = 0, round = 0; done < request.count; done += kRound, ++round) {
+      r.count = std::min(kRound, request.count - done);
+      r.seed = request.seed + 7919ull * static_cast<unsigned long long>(round);
+      try {
+        auto round_samples = model_->sample({r}, cancel, progress);
+        for (Crystal& c : round_samples[0]) out.push_back(std::move(c));
+      } catch (const Cancelled&) {
+        if (out.empty()) throw;
+        break;
+      }
+    }
+    return out;
   }
 
  private:

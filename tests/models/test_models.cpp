@@ -325,6 +325,18 @@ class TestModels : public QObject {
     pxrd::CancelToken stopped;
     stopped.cancel();
     QVERIFY_THROWS_EXCEPTION(pxrd::Cancelled, gen->generate(g, stopped, progress));
+    // A cancel after the first round of 8 keeps those 8 (the solver's time share relies on it).
+    struct CancelAtFirstRoundEnd : pxrd::ProgressSink {
+      pxrd::CancelToken* token;
+      void report(double fraction, const std::string&) override {
+        if (fraction >= 1.0) token->cancel();
+      }
+    };
+    pxrd::CancelToken late;
+    CancelAtFirstRoundEnd canceller;
+    canceller.token = &late;
+    g.count = 20;
+    QCOMPARE(gen->generate(g, late, canceller).size(), std::size_t(8));
     fs::remove_all(dir);
   }
 
