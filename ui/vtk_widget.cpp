@@ -1,10 +1,12 @@
 #include "vtk_widget.hpp"
 
 #include <QMouseEvent>
+#include <QOffscreenSurface>
 #include <QOpenGLContext>
-#include <QOpenGLExtraFunctions>
+#include <QPainter>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
+#include <algorithm>
 #include <vtkCallbackCommand.h>
 #include <vtkCommand.h>
 #include <vtkGenericOpenGLRenderWindow.h>
@@ -12,6 +14,7 @@
 #include <vtkInteractorStyleTrackballCamera.h>
 #include <vtkOpenGLState.h>
 #include <vtkRenderer.h>
+#include <vtkUnsignedCharArray.h>
 
 namespace pxrd::ui {
 
@@ -32,7 +35,7 @@ void VtkWidget::set_default_surface_format() {
   QSurfaceFormat::setDefaultFormat(format);
 }
 
-VtkWidget::VtkWidget(QWidget* parent) : QOpenGLWidget(parent), vtk_(new Vtk) {
+VtkWidget::VtkWidget(QWidget* parent) : QWidget(parent), vtk_(new Vtk) {
   vtk_->window->SetReadyForRendering(false);
   vtk_->window->SetFrameBlitModeToNoBlit();
   vtk_->window->SetMultiSamples(0);
@@ -44,14 +47,16 @@ VtkWidget::VtkWidget(QWidget* parent) : QOpenGLWidget(parent), vtk_(new Vtk) {
   vtk_->window->AddObserver(vtkCommand::WindowIsCurrentEvent, this, &VtkWidget::is_current_cb);
   vtk_->interactor->AddObserver(vtkCommand::RenderEvent, this, &VtkWidget::render_request_cb);
   vtk_->renderer->SetBackground(1.0, 1.0, 1.0);
+  setAttribute(Qt::WA_OpaquePaintEvent);  // the image covers every pixel
   setFocusPolicy(Qt::StrongFocus);
   setMinimumSize(200, 200);
 }
 
 VtkWidget::~VtkWidget() {
-  makeCurrent();
-  release_gl();
-  doneCurrent();
+  if (context_ && context_->makeCurrent(surface_)) {
+    vtk_->window->ReleaseGraphicsResources(vtk_->window);
+    context_->doneCurrent();
+  }
   delete vtk_;
 }
 
@@ -60,33 +65,29 @@ vtkGenericOpenGLRenderWindow* VtkWidget::render_window() const { return vtk_->wi
 vtkGenericRenderWindowInteractor* VtkWidget::interactor() const { return vtk_->interactor; }
 
 void VtkWidget::make_current_cb(vtkObject*, unsigned long, void*) {
-  // Not QOpenGLWidget::makeCurrent(): that rebinds Qt's framebuffer behind VTK's back (black image).
-  if (context()) context()->makeCurrent(context()->surface());
+  if (context_) context_->makeCurrent(surface_);
 }
 
 void VtkWidget::is_current_cb(vtkObject*, unsigned long, void* call_data) {
   bool& current = *static_cast<bool*>(call_data);
-  current = context() && QOpenGLContext::currentContext() == context();
+  current = context_ && QOpenGLContext::currentContext() == context_;
 }
 
 void VtkWidget::render_request_cb(vtkObject*, unsigned long, void*) { update(); }
 
-void VtkWidget::release_gl() {
-  if (!initialized_) return;
-  vtk_->window->ReleaseGraphicsResources(vtk_->window);
-  vtk_->window->SetReadyForRendering(false);
-  initialized_ = false;
-}
-
-void VtkWidget::initializeGL() {
-  if (initialized_) release_gl();
-  if (context() != watched_context_) {
-    watched_context_ = context();
-    connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] {
-      makeCurrent();
-      release_gl();
-      doneCurrent();
-    });
+bool VtkWidget::ensure_gl() {
+  if (context_) return context_->makeCurrent(surface_);
+  if (gl_failed_) return false;
+  surface_ = new QOffscreenSurface(nullptr, this);
+  surface_->setFormat(QSurfaceFormat::defaultFormat());
+  surface_->create();
+  context_ = new QOpenGLContext(this);
+  context_->setFormat(QSurfaceFormat::defaultFormat());
+  if (!surface_->isValid() || !context_->create() || !context_->makeCurrent(surface_)) {
+    gl_failed_ = true;
+    delete context_;
+    context_ = nullptr;
+    return false;
   }
   vtk_->window->SetOwnContext(false);
   vtk_->window->SetReadyForRendering(true);
@@ -95,45 +96,57 @@ void VtkWidget::initializeGL() {
     state->Reset();
     state->vtkglDepthFunc(GL_LEQUAL);
   }
-  initialized_ = true;
-  const qreal dpr = devicePixelRatioF();
-  vtk_->window->SetSize(int(width() * dpr), int(height() * dpr));
-  vtk_->interactor->SetSize(int(width() * dpr), int(height() * dpr));
+  return true;
 }
 
-void VtkWidget::resizeGL(int w, int h) {
+void VtkWidget::render() {
   const qreal dpr = devicePixelRatioF();
-  const int pw = int(w * dpr), ph = int(h * dpr);
-  vtk_->interactor->UpdateSize(pw, ph);
-  vtk_->window->SetSize(pw, ph);
-}
-
-void VtkWidget::paintGL() {
-  if (!initialized_) return;
+  const int w = std::max(1, int(width() * dpr)), h = std::max(1, int(height() * dpr));
+  if (!ensure_gl()) {
+    image_ = QImage();
+    return;
+  }
+  vtk_->window->SetSize(w, h);
+  vtk_->interactor->UpdateSize(w, h);
   vtkOpenGLState* state = vtk_->window->GetState();
   state->Reset();
   state->Push();
   vtk_->window->Render();
   state->Pop();
+  // VTK's display framebuffer (front = 1 in NoBlit mode), bottom row first.
+  vtkNew<vtkUnsignedCharArray> rgb;
+  vtk_->window->GetPixelData(0, 0, w - 1, h - 1, 1, rgb, 0);
+  context_->doneCurrent();
+  if (rgb->GetNumberOfValues() != vtkIdType(w) * h * 3) {
+    image_ = QImage();
+    return;
+  }
+  QImage flipped(rgb->GetPointer(0), w, h, 3 * w, QImage::Format_RGB888);
+  image_ = flipped.mirrored();  // a deep copy, top row first
+  image_.setDevicePixelRatio(dpr);
   ++frames_;
+}
 
-  // Blit VTK's display framebuffer into ours, then force alpha to 1 so the compositor shows no holes.
-  QOpenGLExtraFunctions* f = context()->extraFunctions();
-  const qreal dpr = devicePixelRatioF();
-  const int w = int(width() * dpr), h = int(height() * dpr);
-  state->PushFramebufferBindings();
-  f->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, defaultFramebufferObject());
-  const GLenum attachment = GL_COLOR_ATTACHMENT0;
-  f->glDrawBuffers(1, &attachment);
-  state->vtkglViewport(0, 0, w, h);
-  state->vtkglScissor(0, 0, w, h);
-  vtk_->window->BlitDisplayFramebuffer(0, 0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-  state->PopFramebufferBindings();
-  f->glBindFramebuffer(GL_FRAMEBUFFER, defaultFramebufferObject());
-  f->glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
-  f->glClearColor(0, 0, 0, 1);
-  f->glClear(GL_COLOR_BUFFER_BIT);
-  f->glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+QImage VtkWidget::grabFramebuffer() {
+  render();
+  return image_;
+}
+
+void VtkWidget::paintEvent(QPaintEvent*) {
+  // Painted only when this widget is dirty (a scene change, an expose, a resize), never for a repaint elsewhere.
+  render();
+  QPainter p(this);
+  if (image_.isNull()) {
+    p.fillRect(rect(), palette().window());
+    p.drawText(rect(), Qt::AlignCenter, tr("3D view: no OpenGL context"));
+    return;
+  }
+  p.drawImage(QPoint(0, 0), image_);
+}
+
+void VtkWidget::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  update();
 }
 
 void VtkWidget::forward_mouse(QMouseEvent* e) {

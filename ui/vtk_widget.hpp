@@ -1,8 +1,11 @@
 #pragma once
-// A QOpenGLWidget that hosts a vtkGenericOpenGLRenderWindow (the design of VTK's own Qt widget, written for Qt 6
-// because Debian's VTK Qt modules are built against Qt 5). VTK renders into its own framebuffer inside paintGL,
-// which is then blitted into the widget's framebuffer.
-#include <QOpenGLWidget>
+// A plain QWidget that shows a vtkGenericOpenGLRenderWindow (Debian's VTK Qt modules are built against Qt 5).
+// VTK renders into its own framebuffer in an off-screen OpenGL context; the image is read back and painted with
+// QPainter. Not a QOpenGLWidget on purpose: one of those makes Qt compose the WHOLE window through OpenGL on every
+// repaint of any widget in it (a progress bar, a table row), 20-80 ms each with Mesa's software renderer, which
+// were the largest stalls of the event loop during a solve. Here only a 3D change costs a render.
+#include <QImage>
+#include <QWidget>
 #include <vtkNew.h>
 
 class vtkGenericOpenGLRenderWindow;
@@ -10,10 +13,11 @@ class vtkGenericRenderWindowInteractor;
 class vtkRenderer;
 class vtkObject;
 class QOpenGLContext;
+class QOffscreenSurface;
 
 namespace pxrd::ui {
 
-class VtkWidget : public QOpenGLWidget {
+class VtkWidget : public QWidget {
   Q_OBJECT
  public:
   explicit VtkWidget(QWidget* parent = nullptr);
@@ -26,14 +30,15 @@ class VtkWidget : public QOpenGLWidget {
   vtkGenericRenderWindowInteractor* interactor() const;
   // Number of frames VTK rendered (for tests: > 0 means VTK really drew).
   int frames_rendered() const { return frames_; }
+  // The image as shown (rendered now if the scene changed); null when no OpenGL context could be made.
+  QImage grabFramebuffer();
 
  signals:
   void clicked(int x_device, int y_device_from_bottom);  // a press+release without dragging
 
  protected:
-  void initializeGL() override;
-  void paintGL() override;
-  void resizeGL(int w, int h) override;
+  void paintEvent(QPaintEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
   void mousePressEvent(QMouseEvent* e) override;
   void mouseReleaseEvent(QMouseEvent* e) override;
   void mouseMoveEvent(QMouseEvent* e) override;
@@ -43,15 +48,19 @@ class VtkWidget : public QOpenGLWidget {
   void make_current_cb(vtkObject*, unsigned long, void*);
   void is_current_cb(vtkObject*, unsigned long, void*);
   void render_request_cb(vtkObject*, unsigned long, void*);
-  void release_gl();
+  bool ensure_gl();
+  void render();  // VTK renders, image_ gets the pixels
   void forward_mouse(QMouseEvent* e);
 
   struct Vtk;
   Vtk* vtk_;
-  bool initialized_ = false;
+  QOpenGLContext* context_ = nullptr;
+  QOffscreenSurface* surface_ = nullptr;
+  bool gl_failed_ = false;
+  bool dirty_ = true;
+  QImage image_;
   int frames_ = 0;
   QPoint press_pos_;
-  QOpenGLContext* watched_context_ = nullptr;
 };
 
 }  // namespace pxrd::ui
