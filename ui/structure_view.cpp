@@ -6,6 +6,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <vtkActor.h>
 #include <vtkCamera.h>
@@ -87,6 +88,8 @@ StructureView::StructureView(QWidget* parent) : QWidget(parent), actors_(new Act
   }
   info_ = new QLabel(tr("Click an atom to see its label and coordinates"));
   info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // One line always, also when empty: a height change would resize the 3D view and cost a second render.
+  info_->setMinimumHeight(info_->sizeHint().height());
   layout->addWidget(info_);
 
   connect(supercell_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) { set_supercell(i + 1); });
@@ -100,6 +103,27 @@ StructureView::StructureView(QWidget* parent) : QWidget(parent), actors_(new Act
   });
   connect(export_, &QPushButton::clicked, this, &StructureView::export_image_requested);
   set_crystal(std::nullopt);
+  if (vtk_) QTimer::singleShot(0, this, &StructureView::warm_up);
+}
+
+void StructureView::warm_up() {
+  // The first render of atoms, bonds and a cell compiles VTK's shaders: ~60 ms with Mesa's software renderer.
+  // Done once off-screen when the window starts, so that the first candidate of a solve does not pay it.
+  if (!vtk_ || crystal_) return;
+  Crystal c;
+  c.lattice = Lattice::from_parameters(4, 4, 4, 90, 90, 90);
+  Site na, cl;
+  na.element = "Na";
+  na.atomic_number = 11;
+  cl.element = "Cl";
+  cl.atomic_number = 17;
+  cl.frac = Eigen::Vector3d(0.5, 0.5, 0.5);
+  c.sites = {na, cl};
+  crystal_ = c;
+  rebuild();
+  vtk_->grabFramebuffer();
+  crystal_.reset();
+  rebuild();
 }
 
 StructureView::~StructureView() { delete actors_; }

@@ -44,6 +44,7 @@ class StructureView : public QWidget {
 
  private:
   void rebuild();
+  void warm_up();
 
   std::optional<Crystal> crystal_;
   Scene scene_;
