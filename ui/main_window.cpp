@@ -239,7 +239,7 @@ void MainWindow::build_docks() {
   solve_log_->setObjectName("solveLog");
   solve_log_->setReadOnly(true);
   solve_log_->setMaximumBlockCount(200);
-  solve_log_->setFixedHeight(solve_log_->fontMetrics().lineSpacing() * 4 + 10);
+  solve_log_->setFixedHeight(solve_log_->fontMetrics().lineSpacing() * 2 + 10);  // scrolls; keeps the dock short
   solve_log_->setLineWrapMode(QPlainTextEdit::WidgetWidth);
   sf->addRow(tr("Formula"), formula_);
   sf->addRow(tr("Candidates"), count_);
