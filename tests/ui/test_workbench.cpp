@@ -8,6 +8,8 @@
 #include <QTimer>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QComboBox>
+#include <QStandardItemModel>
 #include <QTableView>
 #include <QFileInfo>
 #include <QSettings>
@@ -471,7 +473,7 @@ class TestWorkbench : public QObject {
     for (const auto& [at, late] : idle.stalls(20)) std::printf("  idle stall at %.0f ms: %.1f ms\n", at, late);
     for (const auto& [at, late] : w.latency_probe()->stalls(20)) std::printf("  solve stall at %.0f ms: %.1f ms\n", at, late);
     QVERIFY(w.latency_probe()->samples() > 100);
-    // The solver runs at nice 19 in its own threads; the GUI thread only repaints (progress 5×/s). The median
+    // The solver runs at nice 19 in its own threads; the GUI thread only repaints (progress 2×/s). The median
     // must stay under 50 ms always; the 95th percentile too unless the machine is overloaded
     // (load average above 1.5 per core, e.g. ctest -j2 next to a training test), when the idle baseline printed
     // above already exceeds 50 ms with no solve running.
@@ -485,8 +487,8 @@ class TestWorkbench : public QObject {
     const int cores = std::max(1, QThread::idealThreadCount());
     std::printf("load average %.2f on %d cores\n", load, cores);
     if (load / cores <= 1.5) QVERIFY2(p95 < 50.0, qPrintable(QString::number(p95)));
-    // The maximum is printed, not asserted: single stalls of 20–60 ms from the scheduler appear even on a quiet
-    // 2-core machine while ctest runs other suites beside this one (docs/benchmarks.md records them).
+    // The maximum is printed, not asserted: it was 5–25 ms in 9 runs next to a training job, but a loaded 2-core
+    // machine can delay any single timer by tens of ms (docs/benchmarks.md records the runs).
     QVERIFY(!w.worker()->running());
     QVERIFY(w.findChild<QWidget*>("solveButton")->isEnabled());
   }
@@ -628,6 +630,14 @@ class TestWorkbench : public QObject {
     std::printf("note for the corrupt weights: %s\n", qPrintable(note));
     QVERIFY(note.contains("classical solver only"));
     if (model_linked()) QVERIFY(note.contains("could not be loaded"));
+
+    // No models call reports CUDA, and Debian's LibTorch is CPU-only: the CUDA entry is disabled and says why.
+    auto* device = w.findChild<QComboBox*>("device");
+    QVERIFY(device);
+    auto* items = qobject_cast<QStandardItemModel*>(device->model());
+    QVERIFY(items && !items->item(1)->isEnabled());
+    QVERIFY(items->item(1)->toolTip().contains("CUDA is not available"));
+    QCOMPARE(device->currentIndex(), 0);
   }
 };
 
