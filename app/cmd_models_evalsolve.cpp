@@ -2,6 +2,7 @@
 // (ideal; nano 100 Å and 10 Å sinc²; lab-like: Kα1+Kα2, Poisson counts, background with an amorphous hump,
 // zero shift), lattice NOT given, k candidates. Reports match@1/5/10 at two tolerances, RMSE, PXRDNet R_wp²
 // best-of-k, time per pattern, breakdowns by crystal system and atoms per cell, and ablations.
+#include <filesystem>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -182,6 +183,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
   args.check_known({"--data", "--count", "--conditions", "--ablations", "-k", "--time-budget", "--seed", "--model",
                     "--no-model", "--max-atoms", "-o", "--save-patterns", "--help"});
   const std::string save_dir = args.get("--save-patterns", "");
+  if (!save_dir.empty()) std::filesystem::create_directories(save_dir);
   const std::string data_dir = args.get("--data");
   const int count = static_cast<int>(args.get_int("--count", 10));
   if (count < 1) throw InputError("--count", 0, "must be at least 1");

@@ -350,7 +350,7 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
   for (; sweep < options.sweeps; ++sweep) {
     cancel.throw_if_cancelled();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (elapsed > options.time_budget_s) break;
+    if (elapsed > 0.8 * options.time_budget_s) break;  // the rest is for the quench
     if (sweep % 10 == 0) progress.report(0.9 * double(sweep) / options.sweeps, "direct-space search");
     for (int r = 0; r < nrep; ++r) {
       const std::size_t ri = static_cast<std::size_t>(r);
@@ -378,12 +378,18 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
       if (arg >= 0 || uni(rngs[0]) < std::exp(arg)) std::swap(lo, hi);
     }
   }
-  // Quench: greedy displacements with shrinking steps polish each replica's best.
-  for (int r = 0; r < nrep; ++r) {
+  // Quench: greedy displacements with shrinking steps polish each replica's best, best replicas first, within
+  // the budget (big cells with thousands of reflections would otherwise overrun it several times).
+  std::sort(best.begin(), best.end(), [](const State& a, const State& b) { return a.cost < b.cost; });
+  auto out_of_time = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > options.time_budget_s;
+  };
+  for (int r = 0; r < nrep && !out_of_time(); ++r) {
     cancel.throw_if_cancelled();
     State& s = best[static_cast<std::size_t>(r)];
     for (double step : {0.2, 0.1, 0.05, 0.02, 0.01})
-      for (std::size_t m = 0; m < 40 * natoms; ++m) attempt(s, rngs[static_cast<std::size_t>(r)], 0.0, step, false);
+      for (std::size_t m = 0; m < 40 * natoms && (m % 32 != 0 || !out_of_time()); ++m)
+        attempt(s, rngs[static_cast<std::size_t>(r)], 0.0, step, false);
   }
   std::sort(best.begin(), best.end(), [](const State& a, const State& b) { return a.cost < b.cost; });
   std::vector<DirectSpaceResult> out;

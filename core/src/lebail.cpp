@@ -261,6 +261,7 @@ std::vector<double> levenberg_marquardt(
     cancel.throw_if_cancelled();
     Eigen::MatrixXd j(m, np);
     for (int k = 0; k < np; ++k) {
+      if (k % 8 == 7) cancel.throw_if_cancelled();  // a Jacobian of a big cell takes seconds
       std::vector<double> q = p;
       q[static_cast<std::size_t>(k)] += steps[static_cast<std::size_t>(k)];
       const std::vector<double> rq = residuals(q);

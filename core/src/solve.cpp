@@ -347,24 +347,39 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       throw InputError(pattern.source, 0,
                        "no cell: " + why + (model_available ? " and the model gave no cell" : " and no model is available"));
     }
+    // Indexing and model cells alternate, so that both kinds get Le Bail time when it runs short.
+    {
+      std::vector<CellCandidate> from_model, others, mixed;
+      for (CellCandidate& c : cells) (c.origin == "generator" ? from_model : others).push_back(std::move(c));
+      for (std::size_t i = 0; i < std::max(from_model.size(), others.size()); ++i) {
+        if (i < others.size()) mixed.push_back(std::move(others[i]));
+        if (i < from_model.size()) mixed.push_back(std::move(from_model[i]));
+      }
+      cells = std::move(mixed);
+    }
     // Le Bail refinement of every cell; the best few go on.
     std::vector<LeBailResult> fits;
+    // Le Bail ends at half the budget (a fit still running then counts as failed, unless it is the only one).
+    DeadlineCancel lebail_deadline(cancel, t0 + std::chrono::duration_cast<Clock::duration>(
+                                                    std::chrono::duration<double>(0.5 * budget)));
     for (std::size_t i = 0; i < cells.size(); ++i) {
       progress.report(0.12 + 0.13 * double(i) / cells.size(), "Le Bail " + std::to_string(i + 1) + "/" + std::to_string(cells.size()));
       ProfileParams p0 = start_profile;
       p0.zero_deg = cells[i].zero_deg;
       LeBailOptions lo_opt;
       try {
-        fits.push_back(lebail_fit(data, cells[i].lattice, cells[i].system, p0, lo_opt, cancel));
+        fits.push_back(lebail_fit(data, cells[i].lattice, cells[i].system, p0, lo_opt,
+                                  i == 0 ? cancel : lebail_deadline.token()));
       } catch (const Cancelled&) {
-        throw;
+        if (cancel.cancelled()) throw;
+        fits.push_back(LeBailResult{});
       } catch (const Error&) {
         fits.push_back(LeBailResult{});
       }
       cells[i].lebail_rwp = fits.back().rwp;
       if (fits.back().rwp < 1) cells[i].lattice = fits.back().lattice;
       cells[i].zero_deg = fits.back().profile.zero_deg;
-      if (remaining() < 0.5 * budget && i >= 1) break;
+      if (remaining() < 0.5 * budget) break;
     }
     fits.resize(std::min(fits.size(), cells.size()));
     std::vector<std::size_t> order(fits.size());
