@@ -448,9 +448,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       dso.time_budget_s = search_budget;
       dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
       NullProgress quiet;
+      // Centred: refined in the primitive cell too (P1 in the conventional cell would have n times the free
+      // coordinates and can fit an ideal pattern with a wrong structure); its cell is then free (triclinic).
       for (const DirectSpaceResult& d : direct_space_search(target, search_lattice, content, seeds, dso, cancel, quiet))
-        found_by_job[j].push_back({expand_to_conventional(d.crystal, f.lattice, centring), f.system, f.profile,
-                                   seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
+        found_by_job[j].push_back({d.crystal, centring.multiplicity() > 1 ? CrystalSystem::Triclinic : f.system,
+                                   f.profile, seeds.empty() ? "direct-space" : "generator+direct-space",
+                                   d.r_intensity});
     });
     for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
     end_stage("direct-space search");
