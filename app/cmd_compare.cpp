@@ -17,8 +17,8 @@
 
 namespace {
 
-using pxrd::formats::json_number;
-using pxrd::formats::json_quote;
+using pxrd::json_number;
+using pxrd::json_quote;
 
 const char* kHelp =
     "usage: pxrd-diff compare PATTERN (STRUCTURE.cif | PATTERN2) [options]\n"

@@ -22,7 +22,7 @@ int run_formats(const std::vector<std::string>& argv) {
                  "<bin>/../lib/pxrd-diff/plugins.\n";
     return 0;
   }
-  using pxrd::formats::json_quote;
+  using pxrd::json_quote;
   const auto& reg = pxrd::formats::Registry::instance();
   if (args.has("--json")) {
     std::cout << "{\"readers\": [";

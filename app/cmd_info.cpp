@@ -14,8 +14,8 @@
 
 namespace {
 
-using pxrd::formats::json_number;
-using pxrd::formats::json_quote;
+using pxrd::json_number;
+using pxrd::json_quote;
 
 // A structure CIF has atom sites and no powder profile; a pdCIF goes to the pattern readers.
 bool is_structure_cif(const std::string& path) {

@@ -15,6 +15,7 @@
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/formats.hpp"
+#include "pxrd/json_text.hpp"
 #include "pxrd/models/diffusion.hpp"
 #include "pxrd/models/formula_units.hpp"
 #include "pxrd/radiation.hpp"
@@ -38,21 +39,6 @@ void print_generate_help() {
                "  --wavelength W         radiation of a 2theta file without one (CuKa, MoKa12, 1.5406, ...)\n"
                "  --size-angstrom T      crystallite size, if known\n"
                "Ctrl-C cancels (exit 130).\n";
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 int run_generate(const std::vector<std::string>& argv) {
@@ -153,14 +139,14 @@ int run_generate(const std::vector<std::string>& argv) {
   std::filesystem::create_directories(out_dir);
   std::ostringstream js;
   js << std::setprecision(8);
-  js << "{\n  \"model\": \"" << json_escape(model->id()) << "\",\n  \"weights\": \"" << json_escape(weights)
-     << "\",\n  \"device\": \"" << model->device() << "\",\n  \"formula\": \""
-     << json_escape(args.get("--formula")) << "\",\n  \"cell_formula\": \""
-     << json_escape(reduced.scaled(static_cast<double>(request.atomic_numbers.size()) / reduced.total_atoms()).formula())
-     << "\",\n  \"z\": " << z << ",\n  \"z_source\": \"" << json_escape(z_source) << "\",\n  \"z_scores\": [";
+  js << "{\n  \"model\": " << pxrd::json_quote(model->id()) << ",\n  \"weights\": " << pxrd::json_quote(weights)
+     << ",\n  \"device\": " << pxrd::json_quote(model->device()) << ",\n  \"formula\": "
+     << pxrd::json_quote(args.get("--formula")) << ",\n  \"cell_formula\": "
+     << pxrd::json_quote(reduced.scaled(static_cast<double>(request.atomic_numbers.size()) / reduced.total_atoms()).formula())
+     << ",\n  \"z\": " << z << ",\n  \"z_source\": " << pxrd::json_quote(z_source) << ",\n  \"z_scores\": [";
   for (std::size_t i = 0; i < z_scores.size(); ++i)
     js << (i ? ", " : "") << "{\"z\": " << z_scores[i].z << ", \"best_peak_match\": " << z_scores[i].best_score << "}";
-  js << "],\n  \"condition\": \"" << json_escape(condition_source) << "\",\n  \"peaks\": " << condition.peaks.size()
+  js << "],\n  \"condition\": " << pxrd::json_quote(condition_source) << ",\n  \"peaks\": " << condition.peaks.size()
      << ",\n  \"wavelength_angstrom\": " << lambda << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed
      << ",\n  \"seconds\": " << seconds << ",\n  \"candidates\": [\n";
   for (std::size_t i = 0; i < samples.size(); ++i) {

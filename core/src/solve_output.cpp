@@ -5,32 +5,19 @@
 #include <filesystem>
 #include <sstream>
 
+
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/cif.hpp"
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/json_text.hpp"
 #include "pxrd/solve.hpp"
 
 namespace pxrd {
 
 namespace {
 
-// JSON string literal (quotes, backslashes and control characters escaped).
-std::string jstr(const std::string& s) {
-  std::ostringstream o;
-  o << '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') o << '\\' << c;
-    else if (c == '\n') o << "\\n";
-    else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o << buf;
-    } else o << c;
-  }
-  o << '"';
-  return o.str();
-}
+std::string jstr(const std::string& s) { return json_quote(s); }
 
 std::string jnum(double v) {
   if (!std::isfinite(v)) return "null";

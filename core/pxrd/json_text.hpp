@@ -1,11 +1,11 @@
 #pragma once
-// Minimal JSON text helpers for the command-line reports (no JSON library in the dependency list).
+// Minimal JSON text helpers for reports and summaries (no JSON library in the dependency list).
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
-namespace pxrd::formats {
+namespace pxrd {
 
 // A quoted JSON string with the required escapes.
 inline std::string json_quote(std::string_view s) {
@@ -38,4 +38,4 @@ inline std::string json_number(double v) {
   return buf;
 }
 
-}  // namespace pxrd::formats
+}  // namespace pxrd
