@@ -27,8 +27,12 @@ Centring centring_from_symbol(const std::string& symbol);
 // The primitive cell of a centred conventional cell.
 Lattice primitive_lattice(const Lattice& conventional, const Centring& centring);
 
+// The same centring with to_primitive leading to the Niggli-reduced primitive cell of `conventional` (the cell
+// the generator was trained on); P is returned unchanged.
+Centring with_niggli_primitive(const Lattice& conventional, const Centring& centring);
+
 // hkl of the conventional cell in the primitive cell's indices (h_p = T h_c); false for a reflection the
-// centring forbids (non-integer primitive indices).
+// centring forbids (non-integer primitive indices; out is then left unchanged).
 bool primitive_hkl(const std::array<int, 3>& hkl_conventional, const Centring& centring, std::array<int, 3>& out);
 
 // A structure found in the primitive cell, expressed in the conventional cell with every centring image

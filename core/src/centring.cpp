@@ -42,15 +42,26 @@ Lattice primitive_lattice(const Lattice& conventional, const Centring& centring)
   return Lattice(centring.to_primitive * conventional.matrix());
 }
 
+Centring with_niggli_primitive(const Lattice& conventional, const Centring& centring) {
+  if (centring.multiplicity() == 1) return centring;
+  Eigen::Matrix3d n;
+  primitive_lattice(conventional, centring).niggli_reduced(1e-5, &n);
+  Centring out = centring;
+  out.to_primitive = n * centring.to_primitive;
+  return out;
+}
+
 bool primitive_hkl(const std::array<int, 3>& hkl_conventional, const Centring& centring, std::array<int, 3>& out) {
   // G = h_c · C* = h_p · P*, with P* = T^-T C*, so h_p = T h_c (column vectors).
   const Eigen::Vector3d hp = centring.to_primitive * Eigen::Vector3d(hkl_conventional[0], hkl_conventional[1],
                                                                      hkl_conventional[2]);
+  std::array<int, 3> h{};
   for (int i = 0; i < 3; ++i) {
     const double r = std::round(hp[i]);
-    if (std::abs(hp[i] - r) > 1e-6) return false;
-    out[static_cast<std::size_t>(i)] = static_cast<int>(r);
+    if (std::abs(hp[i] - r) > 1e-6) return false;  // out stays untouched
+    h[static_cast<std::size_t>(i)] = static_cast<int>(r);
   }
+  out = h;
   return true;
 }
 

@@ -296,9 +296,13 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       // likeliest Z values; otherwise let it propose cells for small Z (its training range is ≤ 20 atoms).
       std::vector<std::pair<int, std::optional<Lattice>>> requests;
       if (!cells.empty()) {
-        for (int z : z_candidates(cells.front().lattice.volume_angstrom3(), formula_volume, atoms_per_formula,
+        // A centred cell is given as its Niggli-reduced primitive cell, the form the model was trained on.
+        const Centring centring =
+            with_niggli_primitive(cells.front().lattice, centring_from_symbol(cells.front().centring));
+        const Lattice hint = primitive_lattice(cells.front().lattice, centring);
+        for (int z : z_candidates(hint.volume_angstrom3(), formula_volume, atoms_per_formula,
                                   std::min(20, options.max_atoms), 2))
-          requests.push_back({z, cells.front().lattice});
+          requests.push_back({z, hint});
       }
       if (requests.empty() || !options.given_cell)
         for (int z = 1; z <= 4 && z * atoms_per_formula <= std::min(20, options.max_atoms); ++z)
@@ -408,7 +412,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     for (std::size_t oi = 0; oi < order.size() && oi < 3; ++oi) {
       const LeBailResult& f = fits[order[oi]];
       if (f.rwp > 1.5 * result.best_lebail_rwp + 0.02) break;
-      const Centring centring = centring_from_symbol(cells[order[oi]].centring);
+      const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
       const int n = centring.multiplicity();
       for (int z : z_candidates(f.lattice.volume_angstrom3() / n, formula_volume, atoms_per_formula,
                                 options.max_atoms, oi == 0 ? 3 : 2))

@@ -44,6 +44,14 @@ class TestCentring : public QObject {
           }
     }
     QVERIFY_THROWS_EXCEPTION(std::exception, centring_from_symbol("X"));
+    // The Niggli-reduced variant: F-centred cubic a = 4 gives the 60° rhombohedron with a = 4/√2, same conditions.
+    const Lattice cubic = Lattice::from_parameters(4, 4, 4, 90, 90, 90);
+    const Centring f = with_niggli_primitive(cubic, centring_from_symbol("F"));
+    const auto p = primitive_lattice(cubic, f).parameters();
+    QVERIFY(std::abs(p.a_angstrom - 4 / std::sqrt(2.0)) < 1e-9 && std::abs(p.alpha_deg - 60) < 1e-9);
+    std::array<int, 3> hp{};
+    QVERIFY(primitive_hkl({1, 1, 1}, f, hp) && !primitive_hkl({1, 0, 0}, f, hp));
+    QVERIFY(std::abs(primitive_lattice(cubic, f).d_spacing_angstrom(hp[0], hp[1], hp[2]) - 4 / std::sqrt(3.0)) < 1e-9);
   }
   void expansion_keeps_the_pattern() {
     std::mt19937 rng(7);
