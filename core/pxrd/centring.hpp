@@ -28,7 +28,7 @@ Centring centring_from_symbol(const std::string& symbol);
 Lattice primitive_lattice(const Lattice& conventional, const Centring& centring);
 
 // The same centring with to_primitive leading to the Niggli-reduced primitive cell of `conventional` (the cell
-// the generator was trained on); P is returned unchanged.
+// the generator was trained on). For P this is just the Niggli basis of the cell.
 Centring with_niggli_primitive(const Lattice& conventional, const Centring& centring);
 
 // hkl of the conventional cell in the primitive cell's indices (h_p = T h_c); false for a reflection the

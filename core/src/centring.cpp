@@ -43,7 +43,6 @@ Lattice primitive_lattice(const Lattice& conventional, const Centring& centring)
 }
 
 Centring with_niggli_primitive(const Lattice& conventional, const Centring& centring) {
-  if (centring.multiplicity() == 1) return centring;
   Eigen::Matrix3d n;
   primitive_lattice(conventional, centring).niggli_reduced(1e-5, &n);
   Centring out = centring;

@@ -435,14 +435,13 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       if (target.cluster_intensity.size() < 2) return;
       const Centring& centring = jobs[j].centring;
       const Lattice search_lattice = primitive_lattice(f.lattice, centring);
-      if (centring.multiplicity() > 1)
-        for (ReflectionGroup& g : target.groups) {
-          std::vector<std::array<int, 3>> kept;
-          std::array<int, 3> hp{};
-          for (const auto& h : g.hkls)
-            if (primitive_hkl(h, centring, hp)) kept.push_back(hp);
-          g.hkls = std::move(kept);
-        }
+      for (ReflectionGroup& g : target.groups) {
+        std::vector<std::array<int, 3>> kept;
+        std::array<int, 3> hp{};
+        for (const auto& h : g.hkls)
+          if (primitive_hkl(h, centring, hp)) kept.push_back(hp);
+        g.hkls = std::move(kept);
+      }
       const std::vector<int> content = cell_content(reduced, jobs[j].z);
       std::vector<Crystal> seeds;
       for (const Crystal& s : samples)
@@ -454,10 +453,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       NullProgress quiet;
       // Centred: refined in the primitive cell too (P1 in the conventional cell would have n times the free
       // coordinates and can fit an ideal pattern with a wrong structure); its cell is then free (triclinic).
+      // Primitive: back to the conventional axes, where the cell keeps its crystal-system constraints.
+      const bool centred = centring.multiplicity() > 1;
       for (const DirectSpaceResult& d : direct_space_search(target, search_lattice, content, seeds, dso, cancel, quiet))
-        found_by_job[j].push_back({d.crystal, centring.multiplicity() > 1 ? CrystalSystem::Triclinic : f.system,
-                                   f.profile, seeds.empty() ? "direct-space" : "generator+direct-space",
-                                   d.r_intensity});
+        found_by_job[j].push_back({centred ? d.crystal : expand_to_conventional(d.crystal, f.lattice, centring),
+                                   centred ? CrystalSystem::Triclinic : f.system, f.profile,
+                                   seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
     });
     for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
     end_stage("direct-space search");
