@@ -10,6 +10,7 @@
 #include <limits>
 #include <sstream>
 
+#include "pxrd/cell_on_peaks.hpp"
 #include "pxrd/centring.hpp"
 #include "pxrd/composition.hpp"
 #include "pxrd/direct_space.hpp"
@@ -331,13 +332,31 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         result.notes.push_back("model sampling stopped at its share of the time budget (" +
                                std::to_string(samples.size()) + " samples)");
       }
-      int added = 0;
+      // Model cells: with enough resolved lines each sample's cell is refined on the peak positions (a local
+      // indexing that reaches monoclinic and triclinic cells) and the best-indexing ones go on; otherwise the
+      // first distinct ones, as sampled.
+      std::vector<CellOnPeaks> proposals;
       for (const Crystal& s : samples) {
+        CellOnPeaks p;
+        p.lattice = s.lattice;
+        if (positions.size() >= 7)
+          p = refine_cell_on_peaks(positions, s.lattice, data.lambda1_angstrom, 0.4,
+                                   std::max(0.05, 0.1 * median_fwhm));
+        const double volume_ratio = p.lattice.volume_angstrom3() / s.lattice.volume_angstrom3();
+        if (volume_ratio > 0.7 && volume_ratio < 1.4) proposals.push_back(p);  // not a collapsed fit
+      }
+      if (positions.size() >= 7)
+        std::stable_sort(proposals.begin(), proposals.end(), [](const CellOnPeaks& a, const CellOnPeaks& b) {
+          return a.indexed_fraction != b.indexed_fraction ? a.indexed_fraction > b.indexed_fraction
+                                                          : a.mean_abs_dev_deg < b.mean_abs_dev_deg;
+        });
+      int added = 0;
+      for (const CellOnPeaks& p : proposals) {
         bool known = false;
-        for (const CellCandidate& c : cells) known = known || same_lattice(c.lattice, s.lattice);
+        for (const CellCandidate& c : cells) known = known || same_lattice(c.lattice, p.lattice);
         if (!known && added < 3) {
-          const Lattice reduced_cell = s.lattice.niggli_reduced(1e-3);
-          cells.push_back({reduced_cell, system_of_cell(reduced_cell), "generator", "P", 0, 1, 0});
+          const Lattice reduced_cell = p.lattice.niggli_reduced(1e-3);
+          cells.push_back({reduced_cell, system_of_cell(reduced_cell), "generator", "P", 0, 1, p.zero_deg});
           ++added;
         }
       }
