@@ -48,14 +48,11 @@ CrystalSystem system_of_cell(const Lattice& lattice) {
   return CrystalSystem::Triclinic;
 }
 
-// Rough volume of one formula unit: Σ max(6 r_cov³, 9 Å³) over its atoms. A crude packing estimate (good to
-// about ±30 % for NaCl, MnO, TiO2, PbSO4); it only orders the Z values tried.
+// Volume of one formula unit from fitted per-element volumes (median error about 6 % on MP-20); it only orders
+// the Z values tried.
 double formula_volume_estimate(const Composition& reduced) {
   double v = 0;
-  for (const auto& [el, amount] : reduced.amounts()) {
-    const double r = covalent_radius_angstrom(atomic_number(el));
-    v += amount * std::max(6 * r * r * r, 9.0);
-  }
+  for (const auto& [el, amount] : reduced.amounts()) v += amount * atomic_volume_estimate_angstrom3(atomic_number(el));
   return v;
 }
 
