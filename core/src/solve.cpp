@@ -149,15 +149,42 @@ void parallel_for(std::size_t n, int threads, const std::function<void(std::size
   if (error) std::rethrow_exception(error);
 }
 
+CrystalSystem system_of_space_group(int number) {
+  if (number >= 195) return CrystalSystem::Cubic;
+  if (number >= 143) return CrystalSystem::Hexagonal;  // trigonal too: hexagonal axes in the standard cell
+  if (number >= 75) return CrystalSystem::Tetragonal;
+  if (number >= 16) return CrystalSystem::Orthorhombic;
+  if (number >= 3) return CrystalSystem::Monoclinic;
+  return CrystalSystem::Triclinic;
+}
+
 // Keeps the highest symmetry (largest tolerance) whose symmetrized structure fits nearly as well as the
-// refined one; returns false when none does (the candidate stays P1).
-bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c) {
+// refined one; returns false when none does (the candidate stays P1). Symmetrizing a cell refined without
+// constraints moves sharp peaks, so a symmetrized structure that fits worse gets one short refinement in its
+// conventional cell under its crystal system's constraints before it is judged.
+bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const CancelToken& cancel) {
+  const double allowed_rwp = c.rwp + std::max(0.005, 0.05 * c.rwp);
+  int refined_group = 0;
   for (double symprec : {0.3, 0.2, 0.1, 0.05, 0.02, 0.01}) {
     try {
-      const Crystal sym = symmetrize(c.refined, symprec);
-      const RietveldResult e = rietveld_evaluate(data, sym, c.profile);
-      if (e.rwp <= c.rwp + std::max(0.005, 0.05 * c.rwp)) {
-        const SpaceGroupInfo sg = find_space_group(sym, 1e-3);
+      Crystal sym = symmetrize(c.refined, symprec);
+      SpaceGroupInfo sg = find_space_group(sym, 1e-3);
+      RietveldResult e = rietveld_evaluate(data, sym, c.profile);
+      if (e.rwp > allowed_rwp && sg.number > 1 && sg.number != refined_group && !cancel.cancelled()) {
+        refined_group = sg.number;  // one refinement per group
+        RietveldOptions short_fit;
+        short_fit.iterations = 8;
+        const Crystal conv = conventional_standard_cell(sym, 1e-3);
+        RietveldResult r = rietveld_refine(data, conv, system_of_space_group(sg.number), c.profile, short_fit, cancel);
+        const Crystal resym = symmetrize(r.crystal, 1e-3);
+        const SpaceGroupInfo sg2 = find_space_group(resym, 1e-3);
+        if (r.rwp <= allowed_rwp && sg2.number == sg.number) {
+          sym = resym;
+          e = rietveld_evaluate(data, sym, r.profile);
+          c.profile = r.profile;
+        }
+      }
+      if (e.rwp <= allowed_rwp) {
         c.crystal = primitive_standard_cell(sym, 1e-3);
         c.space_group_number = sg.number;
         c.space_group_symbol = sg.international;
@@ -170,7 +197,7 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c) {
         return true;
       }
     } catch (const Error&) {
-      // spglib could not handle this tolerance; try a tighter one
+      // spglib could not handle this tolerance, or the short fit failed (or was cut by the budget)
     }
   }
   try {
@@ -534,7 +561,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     c.gof = r.gof;
     c.n_parameters = r.n_parameters;
     c.y_calc = r.y_calc;
-    symmetrize_candidate(data, c);
+    symmetrize_candidate(data, c, refine_deadline.token());
     if (on_candidate) {
       std::lock_guard<std::mutex> lock(callback_mutex);
       on_candidate(c);
