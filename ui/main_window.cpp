@@ -87,8 +87,13 @@ MainWindow::MainWindow(QWidget* parent)
   connect(doc_, &Document::candidates_appended, this, &MainWindow::update_actions);
   connect(doc_, &Document::selection_changed, this, [this] {
     update_plot();
-    update_view3d();
     update_actions();
+    // While a solve streams in, the 3D scene is rebuilt in a later event-loop turn, so that the table insert,
+    // the replot and the scene never add up to one long stall.
+    if (worker_->running())
+      QTimer::singleShot(0, this, [this] { update_view3d(); });
+    else
+      update_view3d();
   });
   connect(doc_, &Document::reference_changed, this, [this] {
     update_plot();
@@ -607,7 +612,10 @@ void MainWindow::show_arrivals() {
   doc_->append_candidates_live(std::move(batch));
   // Only the first arrival changes the selection: following every better one would replot and rebuild the 3D
   // scene each time, the largest stalls of the event loop during a solve.
-  if (doc_->selected_candidate() < 0) doc_->select_candidate(0);
+  if (doc_->selected_candidate() < 0)
+    QTimer::singleShot(0, this, [this] {
+      if (doc_->selected_candidate() < 0 && !doc_->candidates().empty()) doc_->select_candidate(0);
+    });
 }
 
 void MainWindow::set_solve_status(const QString& text) { solve_status_->setText(text); }
