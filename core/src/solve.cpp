@@ -16,6 +16,7 @@
 #include "pxrd/direct_space.hpp"
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/parallel.hpp"
 #include "pxrd/processing.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/structure_matcher.hpp"
@@ -32,6 +33,9 @@ using Clock = std::chrono::steady_clock;
 constexpr double kMaxIndexingFwhmDeg = 1.5;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+Clock::time_point after(Clock::time_point t, double seconds) {
+  return t + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
 
 // The crystal system a cell's parameters allow (tolerances 0.2 % and 0.2°), for cells from the generator or given.
 CrystalSystem system_of_cell(const Lattice& lattice) {
@@ -125,36 +129,14 @@ class DeadlineCancel {
   std::thread watchdog_;
 };
 
-// Runs fn(0..n-1) on `threads` workers (results are the callers', indexed, so the outcome does not depend on the
-// scheduling). The first exception is rethrown after all workers stop.
-void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < n; i = next++) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        next = n;  // stop handing out work
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, threads) && static_cast<std::size_t>(t) < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
+// The cell constraints of a space group's conventional standard cell (trigonal groups: hexagonal axes).
 CrystalSystem system_of_space_group(int number) {
-  if (number >= 195) return CrystalSystem::Cubic;
-  if (number >= 143) return CrystalSystem::Hexagonal;  // trigonal too: hexagonal axes in the standard cell
-  if (number >= 75) return CrystalSystem::Tetragonal;
-  if (number >= 16) return CrystalSystem::Orthorhombic;
-  if (number >= 3) return CrystalSystem::Monoclinic;
+  const std::string system = crystal_system_of(number);
+  if (system == "cubic") return CrystalSystem::Cubic;
+  if (system == "hexagonal" || system == "trigonal") return CrystalSystem::Hexagonal;
+  if (system == "tetragonal") return CrystalSystem::Tetragonal;
+  if (system == "orthorhombic") return CrystalSystem::Orthorhombic;
+  if (system == "monoclinic") return CrystalSystem::Monoclinic;
   return CrystalSystem::Triclinic;
 }
 
@@ -336,8 +318,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       // Sampling runs until 30 % of the budget, but always gets at least 15 % of it even after a slow indexing;
       // a watchdog cancels it (not the run) at that point.
       const double sampling_s = std::max(0.3 * budget - seconds_since(t0), 0.15 * budget);
-      DeadlineCancel sampling(cancel, Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                         std::chrono::duration<double>(sampling_s)));
+      DeadlineCancel sampling(cancel, after(Clock::now(), sampling_s));
       try {
         for (std::size_t i = 0; i < requests.size(); ++i) {
           GenerationRequest req;
@@ -407,8 +388,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     // Le Bail refinement of every cell; the best few go on.
     std::vector<LeBailResult> fits;
     // Le Bail ends at half the budget (a fit still running then counts as failed, unless it is the only one).
-    DeadlineCancel lebail_deadline(cancel, t0 + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(0.5 * budget)));
+    DeadlineCancel lebail_deadline(cancel, after(t0, 0.5 * budget));
     for (std::size_t i = 0; i < cells.size(); ++i) {
       progress.report(0.12 + 0.13 * double(i) / cells.size(), "Le Bail " + std::to_string(i + 1) + "/" + std::to_string(cells.size()));
       ProfileParams p0 = start_profile;
@@ -444,8 +424,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     end_stage("Le Bail");
 
     // 3. Candidates: direct-space search in the best cells, seeded by generator samples.
-    // A centred cell is searched in its primitive cell (1/n of the atoms: the centring is a constraint) and the
-    // result is expanded back for the refinement in the conventional cell.
+    // Every cell is searched in its Niggli-reduced primitive cell, the basis of the model's samples; a centred
+    // cell so has 1/n of the atoms (the centring is a constraint).
     struct Job {
       std::size_t fit;
       int z;  // formula units in the searched (primitive) cell
@@ -529,8 +509,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   std::atomic<int> refine_started{0};
   std::mutex callback_mutex;
   // Refinements stop at the end of the budget (plus 10 % grace); those cut short keep their unrefined fit.
-  DeadlineCancel refine_deadline(cancel, t0 + std::chrono::duration_cast<Clock::duration>(
-                                                   std::chrono::duration<double>(1.1 * budget)));
+  DeadlineCancel refine_deadline(cancel, after(t0, 1.1 * budget));
   parallel_for(solved.size(), std::max(1, options.threads), [&](std::size_t i) {
     const PoolEntry& e = pool[i];
     SolvedCandidate& c = solved[i];

@@ -1,7 +1,6 @@
 // Sampling: Euler integration of the learned velocity fields from the noise end (t = 0) to the data end (t = 1).
 #include <algorithm>
 #include <atomic>
-#include <exception>
 #include <mutex>
 #include <cmath>
 #include <thread>
@@ -10,6 +9,7 @@
 #include "network.hpp"
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/parallel.hpp"
 
 namespace pxrd::models {
 
@@ -165,25 +165,8 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
       out[jobs[k].request][jobs[k].index] = std::move(c);
     }
   };
-  std::vector<std::size_t> starts;
-  for (std::size_t start = 0; start < jobs.size(); start += chunk) starts.push_back(start);
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto worker = [&] {
-    try {
-      for (std::size_t i = next++; i < starts.size(); i = next++) run_chunk(starts[i]);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next = starts.size();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (std::size_t w = 1; w < workers && w < starts.size(); ++w) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  const std::size_t chunks = (jobs.size() + chunk - 1) / chunk;
+  parallel_for(chunks, static_cast<int>(workers), [&](std::size_t i) { run_chunk(i * chunk); });
   return out;
 }
 
