@@ -36,12 +36,6 @@ void read_profile_rows(LineReader& lines, const std::string& path, Pattern& p) {
   if (scaled) p.history.push_back("attenuator_factor_applied");
 }
 
-std::string unquote(std::string s) {
-  s = trim(s);
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return trim(s);
-}
-
 class RasReader : public Reader {
  public:
   std::string id() const override { return "rigaku_ras"; }
@@ -69,7 +63,7 @@ class RasReader : public Reader {
       }
       if (scans == 0 && starts_with(t, "*") && t.find_first_of(" \t") != std::string::npos) {
         const auto sp = t.find_first_of(" \t");
-        header[t.substr(1, sp - 1)] = unquote(t.substr(sp + 1));
+        header[t.substr(1, sp - 1)] = trim(unquote(t.substr(sp + 1), '"'));
       }
     }
     if (scans == 0) throw InputError(path, 0, "RAS: no *RAS_INT_START section");

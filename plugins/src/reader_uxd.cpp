@@ -10,11 +10,6 @@
 namespace pxrd::formats::detail {
 namespace {
 
-std::string unquote(std::string v) {
-  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') return v.substr(1, v.size() - 2);
-  return v;
-}
-
 class UxdReader : public Reader {
  public:
   std::string id() const override { return "bruker_uxd"; }
@@ -56,7 +51,7 @@ class UxdReader : public Reader {
           done = true;
           continue;
         }
-        keys.emplace(key, unquote(trim(std::string_view(t).substr(eq + 1))));
+        keys.emplace(key, unquote(std::string_view(t).substr(eq + 1), '\''));
         continue;
       }
       if (data == Data::None) {

@@ -28,6 +28,12 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
+std::string unquote(std::string_view s, char quote) {
+  std::string t = trim(s);
+  if (t.size() >= 2 && t.front() == quote && t.back() == quote) return t.substr(1, t.size() - 2);
+  return t;
+}
+
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }

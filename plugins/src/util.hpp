@@ -15,6 +15,8 @@ namespace pxrd::formats::detail {
 std::string extension_of(const std::string& path);
 std::string to_lower(std::string_view s);
 std::string trim(std::string_view s);
+// s trimmed, without one enclosing pair of `quote` characters (the inside is kept as written).
+std::string unquote(std::string_view s, char quote);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool istarts_with(std::string_view s, std::string_view prefix);  // ASCII case-insensitive
 bool icontains(std::string_view haystack, std::string_view needle);
