@@ -28,7 +28,7 @@ struct IndexingOptions {
   int max_unindexed = 2;            // lines allowed to stay unindexed (impurities, spurious peaks)
   double tolerance_deg = 0.05;      // final 2θ tolerance after the zero shift is fitted
   double max_zero_deg = 0.3;
-  double min_volume_angstrom3 = 10;
+  double min_volume_angstrom3 = 10;  // of the cell and of the primitive cell of its centring
   double min_length_angstrom = 2.2;  // no real cell edge is shorter
   double max_volume_angstrom3 = 2500;
   int max_solutions = 8;

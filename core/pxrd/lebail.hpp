@@ -51,13 +51,20 @@ struct ProfileParams {
   double u = 0, v = 0, w = 0.01;  // Caglioti, deg²: FWHM_G² = U tan²θ + V tanθ + W
   double x = 0;              // Lorentzian size term, deg: adds X / cosθ to the FWHM
   double eta = 0.5;          // pseudo-Voigt Lorentzian fraction
+  // Finite-size model of the simulator (science.md §2): each peak is sinc²(ΔQ τ/2), whose FWHM in 2θ is
+  // X / cosθ with X = 0.886 λ/τ rad, convolved with a Gaussian of the Caglioti width; eta is then unused.
+  bool sinc2_size = false;
   double fwhm_deg(double theta_rad) const;
+  double gaussian_fwhm_deg(double theta_rad) const;  // the Caglioti part alone
 };
 
 // Lorentz-polarisation (1 + cos²2θ) / (sin²θ cosθ) as in science.md §1.
 double lorentz_polarisation(double two_theta_deg);
 // Area-normalised pseudo-Voigt (1/deg) at offset dx from the centre.
 double pseudo_voigt(double dx_deg, double fwhm_deg, double eta);
+// Area-normalised sinc² peak of the given FWHM (1/deg), convolved with a Gaussian of gaussian_fwhm_deg
+// (5-point Gauss–Hermite quadrature; skipped when the Gaussian is under a tenth of the sinc² width).
+double sinc2_peak(double dx_deg, double sinc2_fwhm_deg, double gaussian_fwhm_deg);
 
 // Σ_g I_g LP(θ_g) (φ(2θ − 2θ_g,1 − zero) + ratio φ(2θ − 2θ_g,2 − zero)) on the data's 2θ points
 // (no background). intensities are per group (|F|² summed over the group, both Friedel mates).

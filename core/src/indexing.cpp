@@ -104,6 +104,20 @@ std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int ma
     }
     peaks.swap(kept);
   }
+  // Side lobes of sinc² (finite-size) profiles: sinc²(x) has secondary maxima of 4.7 % at x = ±4.49, i.e. 1.6
+  // main-lobe FWHM from the peak, about half as wide. A weak, narrow peak just there is not a reflection.
+  {
+    std::vector<ObservedPeak> kept;
+    for (const ObservedPeak& p : peaks) {
+      bool lobe = false;
+      for (const ObservedPeak& q : peaks) {
+        const double distance = std::abs(p.two_theta_deg - q.two_theta_deg) / q.fwhm_deg;
+        lobe = lobe || (p.height < 0.08 * q.height && p.fwhm_deg < 0.8 * q.fwhm_deg && distance > 1.3 && distance < 2.0);
+      }
+      if (!lobe) kept.push_back(p);
+    }
+    peaks.swap(kept);
+  }
   if (static_cast<int>(peaks.size()) > max_peaks) {
     std::sort(peaks.begin(), peaks.end(), [](const ObservedPeak& a, const ObservedPeak& b) { return a.height > b.height; });
     peaks.resize(static_cast<std::size_t>(max_peaks));
@@ -147,6 +161,7 @@ const char* centring_name(unsigned c) {
     default: return "P";
   }
 }
+int lattice_points(unsigned c) { return c == kF ? 4 : c == kR ? 3 : c == kP ? 1 : 2; }
 std::vector<unsigned> centrings_of(CrystalSystem s) {
   switch (s) {
     case CrystalSystem::Cubic: return {kP, kI, kF};
@@ -348,6 +363,8 @@ struct Evaluator {
     unsigned best_c = kP;
     int best_unindexed = 0;
     for (unsigned c : centrings_of(s)) {
+      // The primitive cell of a centring must still hold the smallest content (e.g. one formula unit).
+      if (lattice.volume_angstrom3() / lattice_points(c) < options.min_volume_angstrom3) continue;
       std::vector<Line> allowed;
       for (const Line& l : lines)
         if (l.centring & c) allowed.push_back(l);

@@ -115,10 +115,13 @@ void update_reflection_d(std::vector<ReflectionGroup>& groups, const Lattice& la
   }
 }
 
-double ProfileParams::fwhm_deg(double theta_rad) const {
+double ProfileParams::gaussian_fwhm_deg(double theta_rad) const {
   const double t = std::tan(theta_rad);
-  const double g2 = u * t * t + v * t + w;
-  return std::sqrt(std::max(g2, 1e-8)) + std::max(x, 0.0) / std::cos(theta_rad);
+  return std::sqrt(std::max(u * t * t + v * t + w, 1e-8));
+}
+
+double ProfileParams::fwhm_deg(double theta_rad) const {
+  return gaussian_fwhm_deg(theta_rad) + std::max(x, 0.0) / std::cos(theta_rad);
 }
 
 double lorentz_polarisation(double two_theta_deg) {
@@ -133,6 +136,27 @@ double pseudo_voigt(double dx_deg, double fwhm_deg, double eta) {
   const double g = 2.0 / fwhm_deg * std::sqrt(kLn2 / kPi) * std::exp(-4 * kLn2 * x * x);
   const double l = 2.0 / (kPi * fwhm_deg) / (1 + 4 * x * x);
   return eta * l + (1 - eta) * g;
+}
+
+double sinc2_peak(double dx_deg, double sinc2_fwhm_deg, double gaussian_fwhm_deg) {
+  // sinc²(y) = 1/2 at y = 1.391557, and ∫ sinc²(a Δ) dΔ = π / a.
+  const double a = 2.0 * 1.391557 / sinc2_fwhm_deg;
+  auto pure = [a](double d) {
+    const double y = a * d;
+    if (std::abs(y) < 1e-6) return a / kPi;
+    const double s = std::sin(y) / y;
+    return a / kPi * s * s;
+  };
+  if (!(gaussian_fwhm_deg > 0.1 * sinc2_fwhm_deg)) return pure(dx_deg);
+  // Physicists' Gauss–Hermite nodes and weights for n = 5 (Abramowitz & Stegun, Table 25.10).
+  static constexpr double kNode[5] = {-2.020182870456086, -0.958572464613819, 0.0, 0.958572464613819,
+                                      2.020182870456086};
+  static constexpr double kWeight[5] = {0.019953242059046, 0.393619323152241, 0.945308720482942,
+                                        0.393619323152241, 0.019953242059046};
+  const double sigma_sqrt2 = gaussian_fwhm_deg / 2.354820045 * std::sqrt(2.0);
+  double acc = 0;
+  for (int k = 0; k < 5; ++k) acc += kWeight[k] * pure(dx_deg - sigma_sqrt2 * kNode[k]);
+  return acc / std::sqrt(kPi);
 }
 
 namespace {
@@ -152,12 +176,22 @@ void for_each_peak_point(const PowderData& data, const std::vector<ReflectionGro
       const double tt = d_angstrom_to_two_theta_deg(groups[g].d_angstrom, lambda);
       if (!std::isfinite(tt) || tt < 1.0 || tt > 179.0) continue;
       const double centre = tt + profile.zero_deg;
-      const double fwhm = std::max(profile.fwhm_deg(deg_to_rad(tt / 2)), 1e-3);
-      const double half = 12.0 * fwhm;
+      const double theta = deg_to_rad(tt / 2);
+      const double fwhm = std::max(profile.fwhm_deg(theta), 1e-3);
+      // sinc² tails fall as 1/Δ², like a Lorentzian's: beyond 16 FWHM about 0.7 % of the area is left out.
+      const double half = (profile.sinc2_size ? 16.0 : 12.0) * fwhm;
       if (centre + half < x.front() || centre - half > x.back()) continue;
       const double scale = factor * lorentz_polarisation(tt);
       auto it = std::lower_bound(x.begin(), x.end(), centre - half);
-      for (std::size_t i = static_cast<std::size_t>(it - x.begin()); i < x.size() && x[i] <= centre + half; ++i)
+      const std::size_t first = static_cast<std::size_t>(it - x.begin());
+      if (profile.sinc2_size) {
+        const double sinc2_fwhm = std::max(std::max(profile.x, 1e-4) / std::cos(theta), 1e-3);
+        const double gaussian_fwhm = profile.gaussian_fwhm_deg(theta);
+        for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i)
+          fn(g, i, scale * sinc2_peak(x[i] - centre, sinc2_fwhm, gaussian_fwhm));
+        continue;
+      }
+      for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i)
         fn(g, i, scale * pseudo_voigt(x[i] - centre, fwhm, eta));
     }
   }

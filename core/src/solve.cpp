@@ -60,13 +60,15 @@ double formula_volume_estimate(const Composition& reduced) {
   return v;
 }
 
-// Formula units per cell worth trying: volume per atom between 6 and 60 Å³, at most `max_atoms` atoms,
-// closest to the estimated formula volume first.
+// Formula units per cell worth trying: volume per atom between 6 and 60 Å³, formula volume within a factor 1.6 of
+// the estimate, at most `max_atoms` atoms, closest to the estimated formula volume first.
 std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many) {
   std::vector<std::pair<double, int>> zs;
   for (int z = 1; z * atoms_per_formula <= max_atoms; ++z) {
     const double v = volume / (z * atoms_per_formula);
-    if (v >= 6 && v <= 60) zs.push_back({std::abs(std::log(volume / z / formula_volume)), z});
+    // Outside a factor 1.6 of the estimate (median error 6 %, 90th percentile 19 %) atoms overlap or float.
+    const double log_ratio = std::log(volume / z / formula_volume);
+    if (v >= 6 && v <= 60 && std::abs(log_ratio) < std::log(1.6)) zs.push_back({std::abs(log_ratio), z});
   }
   std::sort(zs.begin(), zs.end());
   std::vector<int> out;
@@ -263,6 +265,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     // sinc²(Qτ/2) has a FWHM of 5.57/τ in Q, i.e. 0.886 λ / (τ cosθ) rad in 2θ: the X / cosθ term.
     start_profile.x = rad_to_deg(0.886 * data.lambda1_angstrom / options.size_angstrom);
     start_profile.w = 0.0004;
+    start_profile.sinc2_size = true;
   } else if (std::isfinite(median_fwhm)) {
     start_profile.w = std::pow(std::max(0.7 * median_fwhm, 0.02), 2);
   } else {
@@ -292,7 +295,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       // Positions of broad peaks are less certain (overlaps shift them).
       io.tolerance_deg = std::max(io.tolerance_deg, 0.1 * median_fwhm);
       const auto sols = index_peaks(positions, data.lambda1_angstrom, io, cancel);
-      for (std::size_t i = 0; i < sols.size() && i < 4; ++i)
+      for (std::size_t i = 0; i < sols.size() && i < 6; ++i)
         cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].centring, sols[i].m20, 1, sols[i].zero_deg});
     }
     end_stage("peaks and indexing");

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "pxrd/indexing.hpp"
+#include "pxrd/radiation.hpp"
+#include "pxrd/simulator.hpp"
 #include "pxrd/units.hpp"
 
 using namespace pxrd;
@@ -67,6 +69,52 @@ class TestIndexing : public QObject {
   void orthorhombic() {
     check(Lattice::from_parameters(4.8, 5.9, 7.3, 90, 90, 90), CrystalSystem::Orthorhombic, 0.02, 20,
           [](int, int, int) { return true; });
+  }
+  void centringNeedsRoomForContent() {
+    // The rocksalt lines index as F; when the content needs more than a quarter of the cell (a primitive
+    // volume of 22 Å³ against 30 required), the F centring is not offered.
+    const Lattice cell = Lattice::from_parameters(4.445, 4.445, 4.445, 90, 90, 90);
+    const auto tt = lines_of(cell, 1.5406, 0.0, 12, [](int h, int k, int l) {
+      return ((h + k) % 2 == 0) && ((k + l) % 2 == 0);
+    });
+    CancelToken cancel;
+    const auto loose = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    QVERIFY(!loose.empty());
+    QCOMPARE(loose[0].centring, std::string("F"));
+    IndexingOptions tight;
+    tight.min_volume_angstrom3 = 30;
+    const auto sols = index_peaks(tt, 1.5406, tight, cancel);
+    QVERIFY(!sols.empty());
+    for (const IndexingSolution& s : sols) {
+      const int points = s.centring == "F" ? 4 : s.centring == "R" ? 3 : s.centring == "P" ? 1 : 2;
+      QVERIFY(s.lattice.volume_angstrom3() / points >= 30);
+    }
+  }
+  void sinc2SideLobesAreNotPeaks() {
+    // A 60 Å crystallite: sinc² side lobes (4.7 % high, 1.6 FWHM out) must not be taken for reflections.
+    Crystal c;
+    c.lattice = Lattice::from_parameters(4.2, 4.2, 4.2, 90, 90, 90);
+    Site cs{}, cl{};
+    cs.element = "Cs";
+    cs.atomic_number = 55;
+    cs.frac = Eigen::Vector3d(0, 0, 0);
+    cl.element = "Cl";
+    cl.atomic_number = 17;
+    cl.frac = Eigen::Vector3d(0.5, 0.5, 0.5);
+    c.sites = {cs, cl};
+    ProfileOptions sim;
+    sim.size_angstrom = 60;
+    const Pattern pattern = simulate_pattern(c, radiation_from_string("CuKa"), sim, GridOptions{});
+    const PowderData data = powder_data_from_pattern(pattern, 5, 90);
+    const auto groups = enumerate_reflections(c.lattice, 1.0);
+    const auto peaks = find_peaks_for_indexing(data, 40, 3.0);
+    QVERIFY(peaks.size() >= 6);
+    for (const ObservedPeak& p : peaks) {
+      double nearest = 1e9;
+      for (const ReflectionGroup& g : groups)
+        nearest = std::min(nearest, std::abs(d_angstrom_to_two_theta_deg(g.d_angstrom, data.lambda1_angstrom) - p.two_theta_deg));
+      QVERIFY2(nearest < 0.3, qPrintable(QString("spurious peak at %1").arg(p.two_theta_deg)));
+    }
   }
   void tooFewLines() {
     CancelToken cancel;
