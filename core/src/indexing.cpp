@@ -1,12 +1,14 @@
 #include "pxrd/indexing.hpp"
 
 #include <algorithm>
+#include <set>
 #include <array>
 #include <cmath>
 
 #include <Eigen/Dense>
 
 #include "pxrd/background.hpp"
+#include "pxrd/parallel.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/units.hpp"
 
@@ -130,10 +132,11 @@ std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int ma
 namespace {
 
 // Q = 1/d² = p · row(hkl), with row = [N] (cubic), [h²+hk+k², l²] (hexagonal), [h²+k², l²] (tetragonal),
-// [h², k², l²] (orthorhombic).
+// [h², k², l²] (orthorhombic), [h², k², l², hl] (monoclinic, b unique: p = a*², b*², c*², 2a*c* cos β*).
+using Params = std::array<double, 4>;
 struct Line {
   double q;
-  std::array<double, 3> row;
+  Params row;
   unsigned centring = 0;  // bit set of the lattice centrings that allow at least one of its hkl
 };
 
@@ -167,6 +170,7 @@ std::vector<unsigned> centrings_of(CrystalSystem s) {
     case CrystalSystem::Cubic: return {kP, kI, kF};
     case CrystalSystem::Tetragonal: return {kP, kI};
     case CrystalSystem::Hexagonal: return {kP, kR};
+    case CrystalSystem::Monoclinic: return {kP, kC, kA, kI};  // b unique: B is A or C in another setting
     default: return {kP, kI, kF, kC, kA, kB};
   }
 }
@@ -176,34 +180,44 @@ int n_params(CrystalSystem s) {
     case CrystalSystem::Cubic: return 1;
     case CrystalSystem::Hexagonal:
     case CrystalSystem::Tetragonal: return 2;
+    case CrystalSystem::Monoclinic: return 4;
     default: return 3;
   }
 }
 
 // The row of (hkl) for the system's Q formula.
-std::array<double, 3> row_of(CrystalSystem s, int h, int k, int l) {
+Params row_of(CrystalSystem s, int h, int k, int l) {
   switch (s) {
-    case CrystalSystem::Cubic: return {double(h * h + k * k + l * l), 0, 0};
-    case CrystalSystem::Hexagonal: return {double(h * h + h * k + k * k), double(l * l), 0};
-    case CrystalSystem::Tetragonal: return {double(h * h + k * k), double(l * l), 0};
-    default: return {double(h * h), double(k * k), double(l * l)};
+    case CrystalSystem::Cubic: return {double(h * h + k * k + l * l), 0, 0, 0};
+    case CrystalSystem::Hexagonal: return {double(h * h + h * k + k * k), double(l * l), 0, 0};
+    case CrystalSystem::Tetragonal: return {double(h * h + k * k), double(l * l), 0, 0};
+    case CrystalSystem::Monoclinic: return {double(h * h), double(k * k), double(l * l), double(h * l)};
+    default: return {double(h * h), double(k * k), double(l * l), 0};
   }
 }
 
 // Distinct lines (equal rows merged, centrings OR-ed) with Q <= q_max, sorted by Q; empty when there are more
 // than kMaxLines.
 constexpr std::size_t kMaxLines = 1500;
-std::vector<Line> calculated_lines(CrystalSystem s, const std::array<double, 3>& p, double q_max) {
+std::vector<Line> calculated_lines(CrystalSystem s, const Params& p, double q_max) {
   const int np = n_params(s);
-  auto q_of = [&](const std::array<double, 3>& row) {
+  auto q_of = [&](const Params& row) {
     double q = 0;
     for (int k = 0; k < np; ++k) q += p[static_cast<std::size_t>(k)] * row[static_cast<std::size_t>(k)];
     return q;
   };
   // Index bounds from the smallest reciprocal coefficient along each axis.
-  const double pa = s == CrystalSystem::Hexagonal ? 0.75 * p[0] : p[0];
-  const double pb = s == CrystalSystem::Orthorhombic ? p[1] : pa;
-  const double pc = s == CrystalSystem::Cubic ? p[0] : (s == CrystalSystem::Orthorhombic ? p[2] : p[1]);
+  const bool mono = s == CrystalSystem::Monoclinic;
+  double pa = s == CrystalSystem::Hexagonal ? 0.75 * p[0] : p[0];
+  const double pb = s == CrystalSystem::Orthorhombic || mono ? p[1] : pa;
+  double pc = s == CrystalSystem::Cubic ? p[0] : (s == CrystalSystem::Orthorhombic || mono ? p[2] : p[1]);
+  if (mono) {
+    // Smallest Q per unit h² over all l (and per l² over all h) in the h0l zone.
+    const double det = p[0] * p[2] - 0.25 * p[3] * p[3];
+    if (!(det > 0)) return {};
+    pa = det / p[2];
+    pc = det / p[0];
+  }
   const int hmax = static_cast<int>(std::sqrt(q_max / pa)) + 1;
   const int kmax = static_cast<int>(std::sqrt(q_max / pb)) + 1;
   const int lmax = static_cast<int>(std::sqrt(q_max / pc)) + 1;
@@ -213,11 +227,12 @@ std::vector<Line> calculated_lines(CrystalSystem s, const std::array<double, 3>&
   // for the centring conditions; signs matter only for the rhombohedral condition (hexagonal axes), where
   // (−h −k −l) behaves as (h k l) so l >= 0 suffices.
   const bool hex = s == CrystalSystem::Hexagonal;
-  for (int h = hex ? -hmax : 0; h <= hmax; ++h)
+  // Monoclinic: (h k l), (h −k l) and (−h k −l) share Q, so h of both signs with k, l >= 0 covers all.
+  for (int h = hex || mono ? -hmax : 0; h <= hmax; ++h)
     for (int k = hex ? -kmax : 0; k <= (s == CrystalSystem::Cubic || s == CrystalSystem::Tetragonal ? h : kmax); ++k)
       for (int l = 0; l <= (s == CrystalSystem::Cubic ? k : lmax); ++l) {
         if (h == 0 && k == 0 && l == 0) continue;
-        const std::array<double, 3> row = row_of(s, h, k, l);
+        const Params row = row_of(s, h, k, l);
         const double q = q_of(row);
         if (q <= q_max) lines.push_back({q, row, centring_mask(h, k, l)});
         // So many lines below the observed ones cannot give a useful M20: reject the trial early.
@@ -234,7 +249,7 @@ std::vector<Line> calculated_lines(CrystalSystem s, const std::array<double, 3>&
   return merged;
 }
 
-double volume_of(CrystalSystem s, const std::array<double, 3>& p) {
+double volume_of(CrystalSystem s, const Params& p) {
   switch (s) {
     case CrystalSystem::Cubic: return std::pow(p[0], -1.5);
     case CrystalSystem::Tetragonal: return 1.0 / (p[0] * std::sqrt(p[1]));
@@ -242,16 +257,25 @@ double volume_of(CrystalSystem s, const std::array<double, 3>& p) {
       const double a = std::sqrt(4.0 / (3.0 * p[0]));
       return a * a * std::sqrt(3.0) / 2.0 / std::sqrt(p[1]);
     }
+    case CrystalSystem::Monoclinic: return 1.0 / std::sqrt(std::max(p[1] * (p[0] * p[2] - 0.25 * p[3] * p[3]), 1e-300));
     default: return 1.0 / std::sqrt(p[0] * p[1] * p[2]);
   }
 }
 
-Lattice lattice_of(CrystalSystem s, const std::array<double, 3>& p) {
+Lattice lattice_of(CrystalSystem s, const Params& p) {
   switch (s) {
     case CrystalSystem::Cubic: return cell_from_free_parameters({1 / std::sqrt(p[0])}, s);
     case CrystalSystem::Tetragonal: return cell_from_free_parameters({1 / std::sqrt(p[0]), 1 / std::sqrt(p[1])}, s);
     case CrystalSystem::Hexagonal:
       return cell_from_free_parameters({std::sqrt(4.0 / (3.0 * p[0])), 1 / std::sqrt(p[1])}, s);
+    case CrystalSystem::Monoclinic: {
+      // a* = √A, c* = √C, cos β* = D / (2 a* c*); β = 180° − β*, a = 1/(a* sin β*), c = 1/(c* sin β*).
+      const double cos_beta_star = std::clamp(p[3] / (2 * std::sqrt(p[0] * p[2])), -0.999, 0.999);
+      const double sin_beta_star = std::sqrt(1 - cos_beta_star * cos_beta_star);
+      return cell_from_free_parameters({1 / (std::sqrt(p[0]) * sin_beta_star), 1 / std::sqrt(p[1]),
+                                        1 / (std::sqrt(p[2]) * sin_beta_star), 180.0 - rad_to_deg(std::acos(cos_beta_star))},
+                                       s);
+    }
     default: return cell_from_free_parameters({1 / std::sqrt(p[0]), 1 / std::sqrt(p[1]), 1 / std::sqrt(p[2])}, s);
   }
 }
@@ -287,7 +311,7 @@ struct Evaluator {
   }
 
   // Evaluates trial parameters: assign loosely, refine cell and zero by least squares, reassign tightly, M20.
-  bool evaluate(CrystalSystem s, std::array<double, 3> p, IndexingSolution& out) const {
+  bool evaluate(CrystalSystem s, Params p, IndexingSolution& out) const {
     const int np = n_params(s);
     const double v = volume_of(s, p);
     if (!(v >= options.min_volume_angstrom3 && v <= options.max_volume_angstrom3)) return false;
@@ -330,9 +354,11 @@ struct Evaluator {
         if (rows < np + 2) return false;
         const Eigen::VectorXd sol = m.topRows(rows).colPivHouseholderQr().solve(rhs.head(rows));
         for (int k = 0; k < np; ++k) {
-          if (!(sol(k) > 0)) return false;
+          // Only the monoclinic cross term 2a*c* cos β* may be negative.
+          if (!(sol(k) > 0) && !(k == 3 && std::isfinite(sol(k)))) return false;
           p[static_cast<std::size_t>(k)] = sol(k);
         }
+        if (np == 4 && !(p[0] * p[2] > 0.25 * p[3] * p[3])) return false;
         zero = std::clamp(sol(np), -options.max_zero_deg, options.max_zero_deg);
       }
       const double vv = volume_of(s, p);
@@ -403,8 +429,17 @@ struct Evaluator {
 };
 
 bool same_cell(const IndexingSolution& a, const IndexingSolution& b) {
+  if (a.system != b.system) return false;
+  if (a.system == CrystalSystem::Monoclinic) {
+    // Many settings describe one monoclinic lattice: compare the Niggli-reduced cells.
+    const LatticeParameters p = a.lattice.niggli_reduced(1e-3).parameters(), q = b.lattice.niggli_reduced(1e-3).parameters();
+    return std::abs(a.lattice.volume_angstrom3() - b.lattice.volume_angstrom3()) < 0.02 * a.lattice.volume_angstrom3() &&
+           std::abs(p.a_angstrom - q.a_angstrom) < 0.01 * p.a_angstrom &&
+           std::abs(p.b_angstrom - q.b_angstrom) < 0.01 * p.b_angstrom &&
+           std::abs(p.c_angstrom - q.c_angstrom) < 0.01 * p.c_angstrom;
+  }
   const LatticeParameters p = a.lattice.parameters(), q = b.lattice.parameters();
-  return a.system == b.system && std::abs(p.a_angstrom - q.a_angstrom) < 0.01 * p.a_angstrom &&
+  return std::abs(p.a_angstrom - q.a_angstrom) < 0.01 * p.a_angstrom &&
          std::abs(p.b_angstrom - q.b_angstrom) < 0.01 * p.b_angstrom &&
          std::abs(p.c_angstrom - q.c_angstrom) < 0.01 * p.c_angstrom;
 }
@@ -482,6 +517,106 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
           }
     }
   }
+  // Monoclinic (DICVOL's order: only when no higher symmetry indexes every line well): four of the first six
+  // lines take low-index rows (|h| + k + l <= 3, indices <= 2), which fixes A, B, C, D; evaluate() refines.
+  const bool mono_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Monoclinic) !=
+                           options.systems.end();
+  bool higher_ok = false;
+  for (const IndexingSolution& t : solutions) higher_ok = higher_ok || (t.lines_indexed == t.lines_used && t.m20 >= 20);
+  if (mono_wanted && !higher_ok) {
+    std::vector<std::array<int, 3>> hkls;
+    for (int h = -2; h <= 2; ++h)
+      for (int k = 0; k <= 2; ++k)
+        for (int l = 0; l <= 2; ++l) {
+          if (std::abs(h) + k + l == 0 || std::abs(h) + k + l > 3 || (l == 0 && h < 0)) continue;
+          hkls.push_back({h, k, l});
+        }
+    std::vector<Params> rows;
+    for (const auto& t : hkls) rows.push_back(row_of(CrystalSystem::Monoclinic, t[0], t[1], t[2]));
+    const std::size_t nfirst = std::min<std::size_t>(lines.size(), 6);
+    const std::size_t nr = rows.size();
+    // Cheap pre-check of a trial, without allocations (most trials fail): at most max_unindexed of the first 12
+    // lines farther than 2 tolerances + 0.05° from every calculated line. The four lines that fixed the trial
+    // absorb most of a zero shift.
+    const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
+    const double window_deg = 2 * options.tolerance_deg + 0.05;
+    std::vector<double> q_lo(ncheck), q_hi(ncheck);
+    for (std::size_t i = 0; i < ncheck; ++i) {
+      q_lo[i] = ev.q_of(lines[i] - window_deg, 0.0);
+      q_hi[i] = ev.q_of(lines[i] + window_deg, 0.0);
+    }
+    auto quick_check = [&](const Eigen::Vector4d& t) {
+      const double det = t(0) * t(2) - 0.25 * t(3) * t(3);
+      const double volume = 1.0 / std::sqrt(t(1) * det);
+      if (!(volume >= options.min_volume_angstrom3 && volume <= options.max_volume_angstrom3)) return false;
+      const double q_max = q_hi[ncheck - 1];
+      const int hmax = static_cast<int>(std::sqrt(q_max * t(2) / det)) + 1;
+      const int kmax = static_cast<int>(std::sqrt(q_max / t(1))) + 1;
+      const int lmax = static_cast<int>(std::sqrt(q_max * t(0) / det)) + 1;
+      if (static_cast<long>(2 * hmax + 1) * (kmax + 1) * (lmax + 1) > 6000) return false;  // volume far too large
+      unsigned hit = 0;
+      int n_calc = 0;
+      for (int h = -hmax; h <= hmax; ++h)
+        for (int k = 0; k <= kmax; ++k)
+          for (int l = 0; l <= lmax; ++l) {
+            const double qc = t(0) * h * h + t(1) * k * k + t(2) * l * l + t(3) * h * l;
+            if (qc > q_max || qc <= 0) continue;
+            // So many lines per observed one would index anything and give a negligible M20.
+            if (++n_calc > 8 * static_cast<int>(ncheck)) return false;
+            for (std::size_t i = 0; i < ncheck; ++i)
+              if (qc >= q_lo[i] && qc <= q_hi[i]) hit |= 1u << i;
+          }
+      return static_cast<int>(ncheck) - __builtin_popcount(hit) <= options.max_unindexed;
+    };
+    std::vector<std::array<std::size_t, 4>> quadruples;
+    for (std::size_t i = 0; i < nfirst; ++i)
+      for (std::size_t j = i + 1; j < nfirst; ++j)
+        for (std::size_t k = j + 1; k < nfirst; ++k)
+          for (std::size_t m = k + 1; m < nfirst; ++m) quadruples.push_back({i, j, k, m});
+    // Each choice of four lines on its own worker; results merge in a fixed order.
+    std::vector<std::vector<IndexingSolution>> found(quadruples.size());
+    parallel_for(quadruples.size(), options.threads, [&](std::size_t qi) {
+      const auto [i, j, k, m] = quadruples[qi];
+      std::set<std::array<long, 4>> seen;
+      IndexingSolution trial;
+      const Eigen::Vector4d qv(q[i], q[j], q[k], q[m]);
+      for (std::size_t ri = 0; ri < nr; ++ri)
+        for (std::size_t rj = 0; rj < nr; ++rj) {
+          if (rj == ri) continue;
+          cancel.throw_if_cancelled();
+          for (std::size_t rk = 0; rk < nr; ++rk) {
+            if (rk == ri || rk == rj) continue;
+            for (std::size_t rm = 0; rm < nr; ++rm) {
+              if (rm == ri || rm == rj || rm == rk) continue;
+              Eigen::Matrix4d mat;
+              for (int c = 0; c < 4; ++c) {
+                mat(0, c) = rows[ri][static_cast<std::size_t>(c)];
+                mat(1, c) = rows[rj][static_cast<std::size_t>(c)];
+                mat(2, c) = rows[rk][static_cast<std::size_t>(c)];
+                mat(3, c) = rows[rm][static_cast<std::size_t>(c)];
+              }
+              const double det = mat.determinant();
+              if (std::abs(det) < 1e-9) continue;
+              const Eigen::Vector4d abcd = mat.inverse() * qv;
+              if (!(abcd(0) > 0 && abcd(1) > 0 && abcd(2) > 0 && abcd(0) * abcd(2) > 0.25 * abcd(3) * abcd(3)))
+                continue;
+              // a* >= c* and β* <= 90° (β >= 90°) label most settings once.
+              if (abcd(0) < abcd(2) || abcd(3) < 0) continue;
+              // Many assignments give the same parameters: evaluate each once (to 0.1 %).
+              std::array<long, 4> key;
+              for (int c = 0; c < 4; ++c) key[static_cast<std::size_t>(c)] = std::lround(1000.0 * abcd(c) / abcd(0));
+              key[0] = std::lround(1e5 * abcd(0));
+              if (!seen.insert(key).second) continue;
+              if (!quick_check(abcd)) continue;
+              if (ev.evaluate(CrystalSystem::Monoclinic, {abcd(0), abcd(1), abcd(2), abcd(3)}, trial))
+                found[qi].push_back(trial);
+            }
+          }
+        }
+    });
+    for (const auto& list : found)
+      for (const IndexingSolution& s : list) add(s);
+  }
   // A lower-symmetry solution with the same cell as a higher-symmetry one (e.g. tetragonal with a = c) adds
   // nothing: drop it.
   std::vector<IndexingSolution> kept;
@@ -498,6 +633,7 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
       std::sort(lt.begin(), lt.end());
       bool same = true;
       for (int k = 0; k < 3; ++k) same = same && std::abs(ls[k] - lt[k]) < 0.005 * ls[k];
+      if (s.system == CrystalSystem::Monoclinic) same = same && std::abs(p.beta_deg - 90) < 0.3;
       if (same) redundant = true;
     }
     if (!redundant) kept.push_back(s);
@@ -508,6 +644,7 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
   auto score = [](const IndexingSolution& s) {
     const double bonus = s.system == CrystalSystem::Cubic ? 2.0
                          : (s.system == CrystalSystem::Hexagonal || s.system == CrystalSystem::Tetragonal) ? 1.3
+                         : s.system == CrystalSystem::Monoclinic                                          ? 0.8
                                                                                                           : 1.0;
     return s.m20 * bonus;
   };

@@ -1,6 +1,7 @@
 // Indexing of synthetic peak lists with known cells (zero shift included).
 #include <QtTest>
 
+#include <chrono>
 #include <cmath>
 
 #include "pxrd/indexing.hpp"
@@ -115,6 +116,36 @@ class TestIndexing : public QObject {
         nearest = std::min(nearest, std::abs(d_angstrom_to_two_theta_deg(g.d_angstrom, data.lambda1_angstrom) - p.two_theta_deg));
       QVERIFY2(nearest < 0.3, qPrintable(QString("spurious peak at %1").arg(p.two_theta_deg)));
     }
+  }
+  void monoclinic() {
+    // P2/m-like cell, β = 103°; the solution's Niggli cell must equal the true one's (settings differ).
+    const Lattice cell = Lattice::from_parameters(5.1, 6.3, 7.4, 90, 103, 90);
+    const auto tt = lines_of(cell, 1.5406, 0.01, 20, [](int, int, int) { return true; });
+    CancelToken cancel;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    qInfo() << "monoclinic search" << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << "s";
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, CrystalSystem::Monoclinic);
+    const LatticeParameters p = sols[0].lattice.niggli_reduced(1e-3).parameters(), t = cell.niggli_reduced(1e-3).parameters();
+    qInfo() << p.a_angstrom << p.b_angstrom << p.c_angstrom << p.alpha_deg << p.beta_deg << p.gamma_deg;
+    QVERIFY(std::abs(p.a_angstrom - t.a_angstrom) < 0.01 && std::abs(p.b_angstrom - t.b_angstrom) < 0.01 &&
+            std::abs(p.c_angstrom - t.c_angstrom) < 0.01);
+    QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
+  }
+  void monoclinicCentred() {
+    // C2/m-like cell (h + k even): found as C-centred with the conventional volume.
+    const Lattice cell = Lattice::from_parameters(11.2, 4.1, 6.6, 90, 112, 90);
+    const auto tt = lines_of(cell, 1.5406, 0.0, 20, [](int h, int k, int) { return (h + k) % 2 == 0; });
+    CancelToken cancel;
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    QVERIFY(!sols.empty());
+    qInfo() << sols[0].lattice.parameters().a_angstrom << sols[0].lattice.parameters().b_angstrom
+            << sols[0].lattice.parameters().c_angstrom << sols[0].lattice.parameters().beta_deg
+            << QString::fromStdString(sols[0].centring) << crystal_system_name(sols[0].system);
+    QCOMPARE(sols[0].system, CrystalSystem::Monoclinic);
+    QVERIFY(sols[0].centring != "P");
+    QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
   }
   void tooFewLines() {
     CancelToken cancel;
