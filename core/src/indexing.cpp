@@ -535,87 +535,98 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
     for (const auto& t : hkls) rows.push_back(row_of(CrystalSystem::Monoclinic, t[0], t[1], t[2]));
     const std::size_t nfirst = std::min<std::size_t>(lines.size(), 6);
     const std::size_t nr = rows.size();
-    // Cheap pre-check of a trial, without allocations (most trials fail): at most max_unindexed of the first 12
-    // lines farther than 2 tolerances + 0.05° from every calculated line. The four lines that fixed the trial
-    // absorb most of a zero shift.
-    const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
-    const double window_deg = 2 * options.tolerance_deg + 0.05;
-    std::vector<double> q_lo(ncheck), q_hi(ncheck);
-    for (std::size_t i = 0; i < ncheck; ++i) {
-      q_lo[i] = ev.q_of(lines[i] - window_deg, 0.0);
-      q_hi[i] = ev.q_of(lines[i] + window_deg, 0.0);
-    }
-    auto quick_check = [&](const Eigen::Vector4d& t) {
-      const double det = t(0) * t(2) - 0.25 * t(3) * t(3);
-      const double volume = 1.0 / std::sqrt(t(1) * det);
-      if (!(volume >= options.min_volume_angstrom3 && volume <= options.max_volume_angstrom3)) return false;
-      const double q_max = q_hi[ncheck - 1];
-      const int hmax = static_cast<int>(std::sqrt(q_max * t(2) / det)) + 1;
-      const int kmax = static_cast<int>(std::sqrt(q_max / t(1))) + 1;
-      const int lmax = static_cast<int>(std::sqrt(q_max * t(0) / det)) + 1;
-      if (static_cast<long>(2 * hmax + 1) * (kmax + 1) * (lmax + 1) > 6000) return false;  // volume far too large
-      unsigned hit = 0;
-      int n_calc = 0;
-      for (int h = -hmax; h <= hmax; ++h)
-        for (int k = 0; k <= kmax; ++k)
-          for (int l = 0; l <= lmax; ++l) {
-            const double qc = t(0) * h * h + t(1) * k * k + t(2) * l * l + t(3) * h * l;
-            if (qc > q_max || qc <= 0) continue;
-            // So many lines per observed one would index anything and give a negligible M20.
-            if (++n_calc > 8 * static_cast<int>(ncheck)) return false;
-            for (std::size_t i = 0; i < ncheck; ++i)
-              if (qc >= q_lo[i] && qc <= q_hi[i]) hit |= 1u << i;
-          }
-      return static_cast<int>(ncheck) - __builtin_popcount(hit) <= options.max_unindexed;
-    };
-    std::vector<std::array<std::size_t, 4>> quadruples;
-    for (std::size_t i = 0; i < nfirst; ++i)
-      for (std::size_t j = i + 1; j < nfirst; ++j)
-        for (std::size_t k = j + 1; k < nfirst; ++k)
-          for (std::size_t m = k + 1; m < nfirst; ++m) quadruples.push_back({i, j, k, m});
-    // Each choice of four lines on its own worker; results merge in a fixed order.
-    std::vector<std::vector<IndexingSolution>> found(quadruples.size());
-    parallel_for(quadruples.size(), options.threads, [&](std::size_t qi) {
-      const auto [i, j, k, m] = quadruples[qi];
-      std::set<std::array<long, 4>> seen;
-      IndexingSolution trial;
-      const Eigen::Vector4d qv(q[i], q[j], q[k], q[m]);
-      for (std::size_t ri = 0; ri < nr; ++ri)
-        for (std::size_t rj = 0; rj < nr; ++rj) {
-          if (rj == ri) continue;
-          cancel.throw_if_cancelled();
-          for (std::size_t rk = 0; rk < nr; ++rk) {
-            if (rk == ri || rk == rj) continue;
-            for (std::size_t rm = 0; rm < nr; ++rm) {
-              if (rm == ri || rm == rj || rm == rk) continue;
-              Eigen::Matrix4d mat;
-              for (int c = 0; c < 4; ++c) {
-                mat(0, c) = rows[ri][static_cast<std::size_t>(c)];
-                mat(1, c) = rows[rj][static_cast<std::size_t>(c)];
-                mat(2, c) = rows[rk][static_cast<std::size_t>(c)];
-                mat(3, c) = rows[rm][static_cast<std::size_t>(c)];
+    // Four exactly fitted lines cannot absorb a lab pattern's zero shift (0.06° already defeats them), and
+    // evaluate() only refines it: trial zeros 0, then ±0.07° while nothing good has been found.
+    for (double zero : {0.0, 0.07, -0.07}) {
+      if (zero != 0.0) {
+        bool good = false;
+        for (const IndexingSolution& t : solutions)
+          good = good || (t.system == CrystalSystem::Monoclinic && t.lines_indexed == t.lines_used && t.m20 >= 20);
+        if (good) break;
+      }
+      std::vector<double> qz(lines.size());
+      for (std::size_t i = 0; i < lines.size(); ++i) qz[i] = ev.q_of(lines[i], zero);
+      // Cheap pre-check of a trial, without allocations (most trials fail): at most max_unindexed of the first 12
+      // lines farther than 2 tolerances + 0.05° from every calculated line, at the trial zero.
+      const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
+      const double window_deg = 2 * options.tolerance_deg + 0.05;
+      std::vector<double> q_lo(ncheck), q_hi(ncheck);
+      for (std::size_t i = 0; i < ncheck; ++i) {
+        q_lo[i] = ev.q_of(lines[i] - window_deg, zero);
+        q_hi[i] = ev.q_of(lines[i] + window_deg, zero);
+      }
+      auto quick_check = [&](const Eigen::Vector4d& t) {
+        const double det = t(0) * t(2) - 0.25 * t(3) * t(3);
+        const double volume = 1.0 / std::sqrt(t(1) * det);
+        if (!(volume >= options.min_volume_angstrom3 && volume <= options.max_volume_angstrom3)) return false;
+        const double q_max = q_hi[ncheck - 1];
+        const int hmax = static_cast<int>(std::sqrt(q_max * t(2) / det)) + 1;
+        const int kmax = static_cast<int>(std::sqrt(q_max / t(1))) + 1;
+        const int lmax = static_cast<int>(std::sqrt(q_max * t(0) / det)) + 1;
+        if (static_cast<long>(2 * hmax + 1) * (kmax + 1) * (lmax + 1) > 6000) return false;  // volume far too large
+        unsigned hit = 0;
+        int n_calc = 0;
+        for (int h = -hmax; h <= hmax; ++h)
+          for (int k = 0; k <= kmax; ++k)
+            for (int l = 0; l <= lmax; ++l) {
+              const double qc = t(0) * h * h + t(1) * k * k + t(2) * l * l + t(3) * h * l;
+              if (qc > q_max || qc <= 0) continue;
+              // So many lines per observed one would index anything and give a negligible M20.
+              if (++n_calc > 8 * static_cast<int>(ncheck)) return false;
+              for (std::size_t i = 0; i < ncheck; ++i)
+                if (qc >= q_lo[i] && qc <= q_hi[i]) hit |= 1u << i;
+            }
+        return static_cast<int>(ncheck) - __builtin_popcount(hit) <= options.max_unindexed;
+      };
+      std::vector<std::array<std::size_t, 4>> quadruples;
+      for (std::size_t i = 0; i < nfirst; ++i)
+        for (std::size_t j = i + 1; j < nfirst; ++j)
+          for (std::size_t k = j + 1; k < nfirst; ++k)
+            for (std::size_t m = k + 1; m < nfirst; ++m) quadruples.push_back({i, j, k, m});
+      // Each choice of four lines on its own worker; results merge in a fixed order.
+      std::vector<std::vector<IndexingSolution>> found(quadruples.size());
+      parallel_for(quadruples.size(), options.threads, [&](std::size_t qi) {
+        const auto [i, j, k, m] = quadruples[qi];
+        std::set<std::array<long, 4>> seen;
+        IndexingSolution trial;
+        const Eigen::Vector4d qv(qz[i], qz[j], qz[k], qz[m]);
+        for (std::size_t ri = 0; ri < nr; ++ri)
+          for (std::size_t rj = 0; rj < nr; ++rj) {
+            if (rj == ri) continue;
+            cancel.throw_if_cancelled();
+            for (std::size_t rk = 0; rk < nr; ++rk) {
+              if (rk == ri || rk == rj) continue;
+              for (std::size_t rm = 0; rm < nr; ++rm) {
+                if (rm == ri || rm == rj || rm == rk) continue;
+                Eigen::Matrix4d mat;
+                for (int c = 0; c < 4; ++c) {
+                  mat(0, c) = rows[ri][static_cast<std::size_t>(c)];
+                  mat(1, c) = rows[rj][static_cast<std::size_t>(c)];
+                  mat(2, c) = rows[rk][static_cast<std::size_t>(c)];
+                  mat(3, c) = rows[rm][static_cast<std::size_t>(c)];
+                }
+                const double det = mat.determinant();
+                if (std::abs(det) < 1e-9) continue;
+                const Eigen::Vector4d abcd = mat.inverse() * qv;
+                if (!(abcd(0) > 0 && abcd(1) > 0 && abcd(2) > 0 && abcd(0) * abcd(2) > 0.25 * abcd(3) * abcd(3)))
+                  continue;
+                // a* >= c* and β* <= 90° (β >= 90°) label most settings once.
+                if (abcd(0) < abcd(2) || abcd(3) < 0) continue;
+                // Many assignments give the same parameters: evaluate each once (to 0.1 %).
+                std::array<long, 4> key;
+                for (int c = 0; c < 4; ++c) key[static_cast<std::size_t>(c)] = std::lround(1000.0 * abcd(c) / abcd(0));
+                key[0] = std::lround(1e5 * abcd(0));
+                if (!seen.insert(key).second) continue;
+                if (!quick_check(abcd)) continue;
+                if (ev.evaluate(CrystalSystem::Monoclinic, {abcd(0), abcd(1), abcd(2), abcd(3)}, trial))
+                  found[qi].push_back(trial);
               }
-              const double det = mat.determinant();
-              if (std::abs(det) < 1e-9) continue;
-              const Eigen::Vector4d abcd = mat.inverse() * qv;
-              if (!(abcd(0) > 0 && abcd(1) > 0 && abcd(2) > 0 && abcd(0) * abcd(2) > 0.25 * abcd(3) * abcd(3)))
-                continue;
-              // a* >= c* and β* <= 90° (β >= 90°) label most settings once.
-              if (abcd(0) < abcd(2) || abcd(3) < 0) continue;
-              // Many assignments give the same parameters: evaluate each once (to 0.1 %).
-              std::array<long, 4> key;
-              for (int c = 0; c < 4; ++c) key[static_cast<std::size_t>(c)] = std::lround(1000.0 * abcd(c) / abcd(0));
-              key[0] = std::lround(1e5 * abcd(0));
-              if (!seen.insert(key).second) continue;
-              if (!quick_check(abcd)) continue;
-              if (ev.evaluate(CrystalSystem::Monoclinic, {abcd(0), abcd(1), abcd(2), abcd(3)}, trial))
-                found[qi].push_back(trial);
             }
           }
-        }
-    });
-    for (const auto& list : found)
-      for (const IndexingSolution& s : list) add(s);
+      });
+      for (const auto& list : found)
+        for (const IndexingSolution& s : list) add(s);
+    }
   }
   // A lower-symmetry solution with the same cell as a higher-symmetry one (e.g. tetragonal with a = c) adds
   // nothing: drop it.

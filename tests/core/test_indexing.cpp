@@ -118,9 +118,10 @@ class TestIndexing : public QObject {
     }
   }
   void monoclinic() {
-    // P2/m-like cell, β = 103°; the solution's Niggli cell must equal the true one's (settings differ).
+    // P2/m-like cell, β = 103°, with a lab-like zero shift of 0.06°; the solution's Niggli cell must equal the
+    // true one's (settings differ).
     const Lattice cell = Lattice::from_parameters(5.1, 6.3, 7.4, 90, 103, 90);
-    const auto tt = lines_of(cell, 1.5406, 0.01, 20, [](int, int, int) { return true; });
+    const auto tt = lines_of(cell, 1.5406, 0.06, 20, [](int, int, int) { return true; });
     CancelToken cancel;
     const auto t0 = std::chrono::steady_clock::now();
     const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
@@ -132,6 +133,7 @@ class TestIndexing : public QObject {
     QVERIFY(std::abs(p.a_angstrom - t.a_angstrom) < 0.01 && std::abs(p.b_angstrom - t.b_angstrom) < 0.01 &&
             std::abs(p.c_angstrom - t.c_angstrom) < 0.01);
     QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
+    QVERIFY(std::abs(sols[0].zero_deg - 0.06) < 0.01);
   }
   void monoclinicCentred() {
     // C2/m-like cell (h + k even): found as C-centred with the conventional volume.
