@@ -63,7 +63,7 @@ double lorentz_polarisation(double two_theta_deg);
 // Area-normalised pseudo-Voigt (1/deg) at offset dx from the centre.
 double pseudo_voigt(double dx_deg, double fwhm_deg, double eta);
 // Area-normalised sinc² peak of the given FWHM (1/deg), convolved with a Gaussian of gaussian_fwhm_deg
-// (5-point Gauss–Hermite quadrature; skipped when the Gaussian is under a tenth of the sinc² width).
+// (5-point Gauss–Hermite quadrature; a Gaussian under 0.3 of the sinc² width only widens it in quadrature).
 double sinc2_peak(double dx_deg, double sinc2_fwhm_deg, double gaussian_fwhm_deg);
 
 // Σ_g I_g LP(θ_g) (φ(2θ − 2θ_g,1 − zero) + ratio φ(2θ − 2θ_g,2 − zero)) on the data's 2θ points
