@@ -11,6 +11,7 @@
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/json_text.hpp"
+#include "pxrd/units.hpp"
 #include "pxrd/solve.hpp"
 
 namespace pxrd {
@@ -86,7 +87,11 @@ std::string solve_summary_json(const SolveResult& r, const SolveOptions& o, cons
       << ", \"fit_cell\": " << cell_json(c.refined.lattice) << ",\n     \"refined\": {\"scale\": " << jnum(c.scale)
       << ", \"zero_deg\": " << jnum(c.profile.zero_deg) << ", \"U\": " << jnum(c.profile.u) << ", \"V\": "
       << jnum(c.profile.v) << ", \"W\": " << jnum(c.profile.w) << ", \"X\": " << jnum(c.profile.x) << ", \"eta\": "
-      << jnum(c.profile.eta) << ", \"parameters\": " << c.n_parameters << ", \"b_iso\": {";
+      << jnum(c.profile.eta) << ", \"peak_shape\": " << jstr(c.profile.sinc2_size ? "sinc2" : "pseudo-voigt");
+    // sinc² FWHM in 2θ is X / cosθ with X = 0.886 λ / τ (rad).
+    if (c.profile.sinc2_size && c.profile.x > 0)
+      j << ", \"crystallite_size_angstrom\": " << jnum(0.886 * r.radiation.lambda1_angstrom / deg_to_rad(c.profile.x));
+    j << ", \"parameters\": " << c.n_parameters << ", \"b_iso\": {";
     std::vector<std::string> seen;
     for (const Site& s : c.refined.sites) {
       if (std::find(seen.begin(), seen.end(), s.element) != seen.end()) continue;
