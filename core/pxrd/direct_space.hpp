@@ -34,6 +34,9 @@ struct DirectSpaceOptions {
   double bump_factor = 0.75;       // minimum distance = factor × (r_cov,i + r_cov,j)
   unsigned long long seed = 1;
   int results = 6;                 // best distinct configurations returned
+  // Odd replicas search only centrosymmetric arrangements (pairs x, −x and atoms on inversion centres): most
+  // inorganic structures have an inversion centre, and the search space halves. Results are still P1.
+  bool centrosymmetric = false;
 };
 
 struct DirectSpaceResult {

@@ -124,6 +124,10 @@ struct Problem {
 
 struct State {
   std::vector<Eigen::Vector3d> frac;
+  // Inversion-constrained (P-1) replicas: partner[a] is the atom at −x of a pair, on_centre[a] marks an atom
+  // held on one of the 8 inversion centres. Free (P1) atoms have partner −1 and on_centre false.
+  std::vector<int> partner;
+  std::vector<char> on_centre;
   std::vector<std::vector<Complex>> phase;  // [atom][hkl], without the form factor
   std::vector<Complex> f;                   // structure factor per hkl
   double r2 = 1, bump = 0, cost = 1;
@@ -155,22 +159,71 @@ double r2_of_state(const Problem& p, const std::vector<Complex>& f) {
   return r2_of_clusters(*p.target, ic);
 }
 
-// Overlap penalty of atom a at x against every other atom (27 neighbouring images of the wrapped difference).
+// Overlap penalty of two atoms (of atoms a and b's species) at xa and xb: nearest of the 27 neighbouring images.
+double overlap_penalty(const Problem& p, std::size_t a, std::size_t b, const Eigen::Vector3d& xa, const Eigen::Vector3d& xb) {
+  Eigen::Vector3d d = xa - xb;
+  for (int k = 0; k < 3; ++k) d(k) -= std::round(d(k));
+  double best = 1e30;
+  for (int i = -1; i <= 1; ++i)
+    for (int j = -1; j <= 1; ++j)
+      for (int k = -1; k <= 1; ++k) best = std::min(best, (p.to_cart * (d + Eigen::Vector3d(i, j, k))).squaredNorm());
+  const double dmin = p.min_dist[static_cast<std::size_t>(p.atom_species[a])][static_cast<std::size_t>(p.atom_species[b])];
+  const double dist = std::sqrt(best);
+  return dist < dmin ? (1 - dist / dmin) * (1 - dist / dmin) : 0.0;
+}
+
+// Overlap penalty of atom a at x against every other atom but `skip`.
 double bump_of_atom(const Problem& p, const State& s, std::size_t a, const Eigen::Vector3d& x, std::size_t skip) {
   double pen = 0;
-  for (std::size_t b = 0; b < s.frac.size(); ++b) {
-    if (b == a || b == skip) continue;
-    Eigen::Vector3d d = x - s.frac[b];
-    for (int k = 0; k < 3; ++k) d(k) -= std::round(d(k));
-    double best = 1e30;
-    for (int i = -1; i <= 1; ++i)
-      for (int j = -1; j <= 1; ++j)
-        for (int k = -1; k <= 1; ++k) best = std::min(best, (p.to_cart * (d + Eigen::Vector3d(i, j, k))).squaredNorm());
-    const double dmin = p.min_dist[static_cast<std::size_t>(p.atom_species[a])][static_cast<std::size_t>(p.atom_species[b])];
-    const double dist = std::sqrt(best);
-    if (dist < dmin) pen += (1 - dist / dmin) * (1 - dist / dmin);
-  }
+  for (std::size_t b = 0; b < s.frac.size(); ++b)
+    if (b != a && b != skip) pen += overlap_penalty(p, a, b, x, s.frac[b]);
   return pen;
+}
+
+// Turns s into an inversion-constrained state: per species, n mod 2 atoms (plus one more pair of singles when
+// `extra_singles` and room allow) on distinct inversion centres, the rest in pairs (x, −x). False (s unchanged)
+// when the singles do not fit on the 8 centres.
+bool make_centrosymmetric(const Problem& p, State& s, std::mt19937_64& rng, bool extra_singles) {
+  const std::size_t n = s.frac.size();
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  std::vector<std::vector<std::size_t>> by_species(p.species_z.size());
+  for (std::size_t a = 0; a < n; ++a) by_species[static_cast<std::size_t>(p.atom_species[a])].push_back(a);
+  std::vector<int> singles(by_species.size());
+  int total = 0;
+  for (std::size_t k = 0; k < by_species.size(); ++k) {
+    singles[k] = static_cast<int>(by_species[k].size() % 2);
+    total += singles[k];
+  }
+  if (extra_singles) {
+    const std::size_t k = static_cast<std::size_t>(uni(rng) * by_species.size()) % by_species.size();
+    if (by_species[k].size() >= static_cast<std::size_t>(singles[k] + 2) && total + 2 <= 8) {
+      singles[k] += 2;
+      total += 2;
+    }
+  }
+  if (total > 8) return false;
+  std::vector<int> centres = {0, 1, 2, 3, 4, 5, 6, 7};
+  std::shuffle(centres.begin(), centres.end(), rng);
+  s.partner.assign(n, -1);
+  s.on_centre.assign(n, 0);
+  std::size_t next_centre = 0;
+  for (std::size_t k = 0; k < by_species.size(); ++k) {
+    const auto& atoms = by_species[k];
+    std::size_t i = 0;
+    for (; i < static_cast<std::size_t>(singles[k]); ++i) {
+      const int c = centres[next_centre++];
+      s.frac[atoms[i]] = Eigen::Vector3d(0.5 * (c & 1), 0.5 * ((c >> 1) & 1), 0.5 * ((c >> 2) & 1));
+      s.on_centre[atoms[i]] = 1;
+    }
+    for (; i + 1 < atoms.size(); i += 2) {
+      const Eigen::Vector3d x(uni(rng), uni(rng), uni(rng));
+      s.frac[atoms[i]] = x;
+      s.frac[atoms[i + 1]] = (-x).unaryExpr([](double v) { return v - std::floor(v); });
+      s.partner[atoms[i]] = static_cast<int>(atoms[i + 1]);
+      s.partner[atoms[i + 1]] = static_cast<int>(atoms[i]);
+    }
+  }
+  return true;
 }
 
 void init_state(const Problem& p, State& s) {
@@ -266,13 +319,17 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
   }
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   std::normal_distribution<double> gauss(0.0, 1.0);
-  // Start: seeds with the same content (atoms matched by species in order), otherwise random positions.
+  // Start: seeds with the same content (atoms matched by species in order), otherwise random positions. Odd
+  // replicas (when asked) search centrosymmetric arrangements instead, with half the free coordinates.
   std::size_t seed_used = 0;
   for (int r = 0; r < nrep; ++r) {
     State& s = states[static_cast<std::size_t>(r)];
     s.frac.resize(natoms);
-    bool seeded = false;
-    while (!seeded && seed_used < seeds.size()) {
+    s.partner.assign(natoms, -1);
+    s.on_centre.assign(natoms, 0);
+    bool placed = options.centrosymmetric && r % 2 == 1 &&
+                  make_centrosymmetric(p, s, rngs[static_cast<std::size_t>(r)], r % 4 == 3);
+    while (!placed && seed_used < seeds.size()) {
       const Crystal& sd = seeds[seed_used++];
       if (sd.sites.size() != natoms) continue;
       std::vector<bool> used(natoms, false);
@@ -287,9 +344,9 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
             break;
           }
       }
-      seeded = ok;
+      placed = ok;
     }
-    if (!seeded)
+    if (!placed)
       for (auto& x : s.frac) x = Eigen::Vector3d(uni(rngs[static_cast<std::size_t>(r)]), uni(rngs[static_cast<std::size_t>(r)]),
                                                  uni(rngs[static_cast<std::size_t>(r)]));
     init_state(p, s);
@@ -300,21 +357,34 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
   // One Metropolis move on s: a swap of two atoms of different species, a random jump, or a Gaussian
   // displacement of `step` Å (kinds allowed by `jumps`). Returns +1 accepted displacement, 0 rejected
   // displacement, -1 for the other kinds.
+  // In a centrosymmetric state a pair moves together (the partner to −x), an atom on a centre only jumps to
+  // another centre, and swaps exchange two free atoms or two atoms on centres.
   auto attempt = [&](State& s, std::mt19937_64& rng, double temp, double step, bool jumps) {
     const std::size_t a = static_cast<std::size_t>(uni(rng) * natoms) % natoms;
     const double u = jumps ? uni(rng) : 1.0;
     std::size_t b = a;
     Eigen::Vector3d xa, xb;
+    const bool on_centre = s.on_centre[a] != 0;
     if (u < 0.1 && p.species_z.size() > 1) {
       b = static_cast<std::size_t>(uni(rng) * natoms) % natoms;
-      if (p.atom_species[b] == p.atom_species[a]) return -1;
+      if (p.atom_species[b] == p.atom_species[a] || s.partner[a] >= 0 || s.partner[b] >= 0 ||
+          s.on_centre[b] != s.on_centre[a])
+        return -1;
       xa = s.frac[b];
       xb = s.frac[a];
     } else if (u < 0.25) {
-      xa = Eigen::Vector3d(uni(rng), uni(rng), uni(rng));
+      const int c = static_cast<int>(uni(rng) * 8) % 8;
+      xa = on_centre ? Eigen::Vector3d(0.5 * (c & 1), 0.5 * ((c >> 1) & 1), 0.5 * ((c >> 2) & 1))
+                     : Eigen::Vector3d(uni(rng), uni(rng), uni(rng));
     } else {
+      if (on_centre) return -1;
       const Eigen::Vector3d dc(gauss(rng), gauss(rng), gauss(rng));
       xa = wrap(s.frac[a] + p.to_frac * (dc * step));
+    }
+    const bool pair = s.partner[a] >= 0;
+    if (pair) {
+      b = static_cast<std::size_t>(s.partner[a]);
+      xb = wrap(-xa);
     }
     atom_phases(p, xa, new_phase_a);
     const auto& fa = p.form[static_cast<std::size_t>(p.atom_species[a])];
@@ -325,6 +395,8 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
       const auto& fb = p.form[static_cast<std::size_t>(p.atom_species[b])];
       for (std::size_t j = 0; j < p.hkls.size(); ++j) f_trial[j] += fb[j] * (new_phase_b[j] - s.phase[b][j]);
       bump_delta += bump_of_atom(p, s, b, xb, a) - bump_of_atom(p, s, b, s.frac[b], a);
+      // The distance within the pair changes (a swap keeps it).
+      if (pair) bump_delta += overlap_penalty(p, a, b, xa, xb) - overlap_penalty(p, a, b, s.frac[a], s.frac[b]);
     }
     const double r2 = r2_of_state(p, f_trial);
     const double cost = r2 + p.bump_weight * (s.bump + bump_delta);

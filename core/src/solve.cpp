@@ -476,6 +476,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       dso.seed = options.seed + 17 * j;
       dso.time_budget_s = search_budget;
       dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
+      dso.centrosymmetric = true;
       NullProgress quiet;
       // Centred: refined in the primitive cell too (P1 in the conventional cell would have n times the free
       // coordinates and can fit an ideal pattern with a wrong structure); its cell is then free (triclinic).
