@@ -55,29 +55,23 @@ ConditionResult score(const std::string& name, const std::vector<pxrd::Crystal>&
   const std::size_t nt = tols.size();
   // matched[item][tol][sample], rms likewise.
   std::vector<std::vector<std::vector<double>>> rms(n, std::vector<std::vector<double>>(nt));
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (std::size_t i = next++; i < n && !cancel.cancelled(); i = next++) {
-        // Each structure is reduced once (pymatgen's Niggli + primitive) and compared at every tolerance.
-        const auto ref = pxrd::prepare_for_matching(truth[i]);
-        for (std::size_t k = 0; k < nt; ++k) rms[i][k].assign(samples[i].size(), -1.0);
-        for (std::size_t j = 0; j < samples[i].size(); ++j) {
-          try {
-            const auto cand = pxrd::prepare_for_matching(samples[i][j]);
-            for (std::size_t k = 0; k < nt; ++k) {
-              const auto m = pxrd::match_structures(cand, ref, tols[k].tol);
-              if (m.matched) rms[i][k][j] = m.rms;
-            }
-          } catch (const std::exception&) {
-            // A degenerate sample counts as no match.
-          }
+  pxrd::parallel_for(n, threads, [&](std::size_t i) {
+    if (cancel.cancelled()) return;
+    // Each structure is reduced once (pymatgen's Niggli + primitive) and compared at every tolerance.
+    const auto ref = pxrd::prepare_for_matching(truth[i]);
+    for (std::size_t k = 0; k < nt; ++k) rms[i][k].assign(samples[i].size(), -1.0);
+    for (std::size_t j = 0; j < samples[i].size(); ++j) {
+      try {
+        const auto cand = pxrd::prepare_for_matching(samples[i][j]);
+        for (std::size_t k = 0; k < nt; ++k) {
+          const auto m = pxrd::match_structures(cand, ref, tols[k].tol);
+          if (m.matched) rms[i][k][j] = m.rms;
         }
+      } catch (const std::exception&) {
+        // A degenerate sample counts as no match.
       }
-    });
-  }
-  for (auto& th : pool) th.join();
+    }
+  });
   cancel.throw_if_cancelled();
   ConditionResult res;
   res.name = name;

@@ -10,4 +10,7 @@ namespace pxrd {
 // after all workers stop.
 void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn);
 
+// `requested` when positive, else the number of hardware threads (at least 1).
+int worker_count(int requested);
+
 }  // namespace pxrd

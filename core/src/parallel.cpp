@@ -31,4 +31,8 @@ void parallel_for(std::size_t n, int threads, const std::function<void(std::size
   if (error) std::rethrow_exception(error);
 }
 
+int worker_count(int requested) {
+  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace pxrd

@@ -14,6 +14,7 @@
 
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/parallel.hpp"
 #include "pxrd/scattering.hpp"
 #include "pxrd/units.hpp"
 
@@ -583,36 +584,22 @@ std::vector<Pattern> simulate_batch(const std::vector<Crystal>& crystals, const 
                                     const ProfileOptions& profile, const GridOptions& grid, int threads,
                                     const CancelToken* cancel, ProgressSink* progress) {
   std::vector<Pattern> out(crystals.size());
-  std::size_t workers = threads > 0 ? static_cast<std::size_t>(threads) : std::thread::hardware_concurrency();
-  workers = std::max<std::size_t>(1, std::min(workers, crystals.size()));
-  std::atomic<std::size_t> next{0}, done{0};
+  std::atomic<std::size_t> done{0};
   const std::string total = std::to_string(crystals.size());
-  auto work = [&]() {
-    for (;;) {
-      if (cancel && cancel->cancelled()) return;
-      const std::size_t i = next.fetch_add(1);
-      if (i >= crystals.size()) return;
-      try {
-        out[i] = simulate_pattern(crystals[i], radiation, profile, grid);
-      } catch (const std::exception& e) {
-        out[i] = Pattern();
-        out[i].source = source_of(crystals[i]);
-        out[i].metadata["error"] = e.what();
-      }
-      const std::size_t finished = done.fetch_add(1) + 1;
-      if (progress)
-        progress->report(static_cast<double>(finished) / static_cast<double>(crystals.size()),
-                         "simulating " + std::to_string(finished) + "/" + total);
+  parallel_for(crystals.size(), worker_count(threads), [&](std::size_t i) {
+    if (cancel) cancel->throw_if_cancelled();
+    try {
+      out[i] = simulate_pattern(crystals[i], radiation, profile, grid);
+    } catch (const std::exception& e) {
+      out[i] = Pattern();
+      out[i].source = source_of(crystals[i]);
+      out[i].metadata["error"] = e.what();
     }
-  };
-  if (workers == 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(workers);
-    for (std::size_t t = 0; t < workers; ++t) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
-  }
+    const std::size_t finished = done.fetch_add(1) + 1;
+    if (progress)
+      progress->report(static_cast<double>(finished) / static_cast<double>(crystals.size()),
+                       "simulating " + std::to_string(finished) + "/" + total);
+  });
   if (cancel) cancel->throw_if_cancelled();
   return out;
 }

@@ -14,6 +14,7 @@
 #include "pxrd/cif.hpp"
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/parallel.hpp"
 #include "pxrd/units.hpp"
 
 namespace pxrd::models {
@@ -272,25 +273,19 @@ std::vector<DatasetEntry> load_dataset_cache(const std::string& path) {
 namespace {
 void compute_sticks(std::vector<DatasetEntry>& entries, int threads, const CancelToken& cancel,
                     ProgressSink& progress) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (std::size_t i = next++; i < entries.size() && !cancel.cancelled(); i = next++) {
-        try {
-          entries[i].sticks = radiation_free_sticks(entries[i].crystal);
-        } catch (const Error&) {
-          entries[i].sticks.clear();  // dropped below
-        }
-        const std::size_t d = ++done;
-        if (t == 0 && d % 500 == 0)
-          progress.report(static_cast<double>(d) / entries.size(), "simulating sticks");
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
+  const std::thread::id caller = std::this_thread::get_id();  // the sink is reported to from this thread only
+  parallel_for(entries.size(), worker_count(threads), [&](std::size_t i) {
+    if (cancel.cancelled()) return;
+    try {
+      entries[i].sticks = radiation_free_sticks(entries[i].crystal);
+    } catch (const Error&) {
+      entries[i].sticks.clear();  // dropped below
+    }
+    const std::size_t d = ++done;
+    if (std::this_thread::get_id() == caller && d % 500 < 2)
+      progress.report(static_cast<double>(d) / entries.size(), "simulating sticks");
+  });
   cancel.throw_if_cancelled();
 }
 }  // namespace
