@@ -35,6 +35,11 @@ struct PowderData {
 // Poisson data without esd. Throws InputError for Q patterns (convert first) or without radiation.
 PowderData powder_data_from_pattern(const Pattern& pattern, double two_theta_min_deg, double two_theta_max_deg);
 
+// Means of `factor` consecutive points (the last group may be shorter), for patterns whose peaks span hundreds
+// of points: weights combine as 1/var of the mean; points with weight 0 are left out of a group (a group
+// with none gets weight 0). factor <= 1 returns the data unchanged.
+PowderData bin_powder_data(const PowderData& data, int factor);
+
 // Reflections that coincide in d for the cell are one group; hkls holds one of each Friedel pair (the
 // intensity of a group counts both).
 struct ReflectionGroup {
@@ -57,6 +62,10 @@ struct ProfileParams {
   double fwhm_deg(double theta_rad) const;
   double gaussian_fwhm_deg(double theta_rad) const;  // the Caglioti part alone
 };
+
+// Smallest d of the reflections a fit must include: those up to 1° beyond the data, or 3 FWHM for broad
+// (finite-size) peaks, whose tails reach into the range from far outside.
+double reflection_d_min_angstrom(const PowderData& data, const ProfileParams& profile);
 
 // Lorentz-polarisation (1 + cos²2θ) / (sin²θ cosθ) as in science.md §1.
 double lorentz_polarisation(double two_theta_deg);

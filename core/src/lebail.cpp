@@ -107,6 +107,33 @@ std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, doubl
   return groups;
 }
 
+PowderData bin_powder_data(const PowderData& data, int factor) {
+  if (factor <= 1) return data;
+  PowderData out;
+  out.lambda1_angstrom = data.lambda1_angstrom;
+  out.lambda2_angstrom = data.lambda2_angstrom;
+  out.ratio = data.ratio;
+  const std::size_t k = static_cast<std::size_t>(factor);
+  for (std::size_t start = 0; start < data.size(); start += k) {
+    const std::size_t end = std::min(data.size(), start + k);
+    double x = 0, y = 0, y_weighted = 0, variance = 0;
+    int used = 0;
+    for (std::size_t i = start; i < end; ++i) {
+      x += data.two_theta_deg[i];
+      y += data.y[i];
+      if (data.w[i] > 0) {
+        y_weighted += data.y[i];
+        variance += 1.0 / data.w[i];
+        ++used;
+      }
+    }
+    out.two_theta_deg.push_back(x / static_cast<double>(end - start));
+    out.y.push_back(used ? y_weighted / used : y / static_cast<double>(end - start));
+    out.w.push_back(used ? double(used) * used / variance : 0.0);
+  }
+  return out;
+}
+
 void update_reflection_d(std::vector<ReflectionGroup>& groups, const Lattice& lattice) {
   const Eigen::Matrix3d rt = lattice.reciprocal_matrix().transpose();
   for (ReflectionGroup& g : groups) {
@@ -122,6 +149,12 @@ double ProfileParams::gaussian_fwhm_deg(double theta_rad) const {
 
 double ProfileParams::fwhm_deg(double theta_rad) const {
   return gaussian_fwhm_deg(theta_rad) + std::max(x, 0.0) / std::cos(theta_rad);
+}
+
+double reflection_d_min_angstrom(const PowderData& data, const ProfileParams& profile) {
+  const double tt_max = data.two_theta_deg.back();
+  const double reach = std::max(1.0, 3.0 * profile.fwhm_deg(deg_to_rad(tt_max / 2)));
+  return two_theta_deg_to_d_angstrom(std::min(tt_max + reach, 179.0), data.lambda1_angstrom);
 }
 
 double lorentz_polarisation(double two_theta_deg) {
@@ -191,8 +224,24 @@ void for_each_peak_point(const PowderData& data, const std::vector<ReflectionGro
       if (profile.sinc2_size) {
         const double sinc2_fwhm = std::max(std::max(profile.x, 1e-4) / std::cos(theta), 1e-3);
         const double gaussian_fwhm = profile.gaussian_fwhm_deg(theta);
-        for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i)
-          fn(g, i, scale * sinc2_peak(x[i] - centre, sinc2_fwhm, gaussian_fwhm));
+        if (gaussian_fwhm > 0.3 * sinc2_fwhm) {
+          for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i)
+            fn(g, i, scale * sinc2_peak(x[i] - centre, sinc2_fwhm, gaussian_fwhm));
+          continue;
+        }
+        // Peaks tens of degrees wide (τ of a few nm): sinc²(ΔQ τ/2) in Q itself, times dQ/d2θ at each point, as
+        // the curvature of Q(2θ) makes them asymmetric in 2θ. The narrow Gaussian widens the peak in quadrature.
+        const double k = 4 * kPi / lambda;                    // Q = k sin θ
+        const double per_deg = kPi / 180.0 / 2.0;             // dθ (rad) per degree 2θ
+        const double fwhm_q = std::hypot(sinc2_fwhm, gaussian_fwhm) * k * std::cos(theta) * per_deg;
+        const double a = 2.0 * 1.391557 / fwhm_q;             // sinc²(a ΔQ) = 1/2 at half maximum
+        const double q_peak = k * std::sin(theta);
+        for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i) {
+          const double th = deg_to_rad(x[i] - profile.zero_deg) / 2;
+          const double y = a * (k * std::sin(th) - q_peak);
+          const double sinc = std::abs(y) < 1e-6 ? 1.0 : std::sin(y) / y;
+          fn(g, i, scale * a / kPi * sinc * sinc * k * std::cos(th) * per_deg);
+        }
         continue;
       }
       for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i)
@@ -465,8 +514,7 @@ std::vector<double> background_values(const std::vector<std::vector<double>>& ba
 
 LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSystem system,
                         const ProfileParams& start_profile, const LeBailOptions& options, const CancelToken& cancel) {
-  const double lambda_min = data.lambda1_angstrom;
-  const double d_min = two_theta_deg_to_d_angstrom(std::min(data.two_theta_deg.back() + 1.0, 179.0), lambda_min);
+  const double d_min = reflection_d_min_angstrom(data, start_profile);
   LeBailState s{data, system, enumerate_reflections(start, d_min), background_basis(data, options.background_terms), {}};
   const std::size_t n = data.size();
   // Start: all groups equal, scaled together with the background by linear least squares.

@@ -83,8 +83,9 @@ struct Model {
   }
 };
 
-Model make_model(const PowderData& data, const Crystal& start, CrystalSystem system, int background_terms) {
-  const double d_min = two_theta_deg_to_d_angstrom(std::min(data.two_theta_deg.back() + 1.0, 179.0), data.lambda1_angstrom);
+Model make_model(const PowderData& data, const Crystal& start, CrystalSystem system, const ProfileParams& profile,
+                 int background_terms) {
+  const double d_min = reflection_d_min_angstrom(data, profile);
   Model m{data, system, start, enumerate_reflections(start.lattice, d_min), background_basis(data, background_terms),
           {}, {}, 0};
   for (const Site& s : start.sites) {
@@ -139,7 +140,7 @@ RietveldResult finish(const PowderData& data, const Model& m, const Crystal& cry
 
 RietveldResult rietveld_evaluate(const PowderData& data, const Crystal& crystal, const ProfileParams& profile,
                                  int background_terms) {
-  const Model m = make_model(data, crystal, CrystalSystem::Triclinic, background_terms);
+  const Model m = make_model(data, crystal, CrystalSystem::Triclinic, profile, background_terms);
   return finish(data, m, crystal, profile, 1 + background_terms);
 }
 
@@ -147,7 +148,7 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
                                const ProfileParams& start_profile, const RietveldOptions& options,
                                const CancelToken& cancel) {
   if (start.sites.empty()) throw Error("Rietveld refinement of an empty structure");
-  Model m = make_model(data, start, system, options.background_terms);
+  Model m = make_model(data, start, system, start_profile, options.background_terms);
   std::vector<double> full = m.pack(start_profile, options.b_iso_start_angstrom2);
   ProfileParams base_profile = start_profile;
   int n_par = 0;

@@ -100,6 +100,23 @@ class TestLeBail : public QObject {
     QVERIFY(std::abs(r.profile.zero_deg - 0.05) < 0.01);
     QVERIFY(r.rwp < 0.03);
   }
+  void binnedData() {
+    PowderData d;
+    d.lambda1_angstrom = 1.5406;
+    d.two_theta_deg = {10, 10.1, 10.2, 10.3, 10.4};
+    d.y = {100, 110, 90, 50, 7};
+    d.w = {0.01, 1.0 / 110, 0, 0.02, 0};
+    const PowderData b = bin_powder_data(d, 2);
+    QCOMPARE(b.size(), std::size_t(3));
+    QVERIFY(std::abs(b.two_theta_deg[0] - 10.05) < 1e-12);
+    QVERIFY(std::abs(b.y[0] - 105) < 1e-12);
+    // var of the mean of two points = (100 + 110) / 4: weight 4 / 210.
+    QVERIFY(std::abs(b.w[0] - 4.0 / 210) < 1e-12);
+    // A weight-0 point is left out of its group; a group of only such points keeps weight 0.
+    QVERIFY(std::abs(b.y[1] - 50) < 1e-12 && std::abs(b.w[1] - 0.02) < 1e-12);
+    QCOMPARE(b.w[2], 0.0);
+    QCOMPARE(bin_powder_data(d, 1).size(), d.size());
+  }
   void sinc2PeakShape() {
     // Unit area, and half height at half the FWHM, with and without the Gaussian convolution.
     for (double g : {0.0, 0.3}) {
