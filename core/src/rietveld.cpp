@@ -152,8 +152,10 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
   std::vector<double> full = m.pack(start_profile, options.b_iso_start_angstrom2);
   ProfileParams base_profile = start_profile;
   int n_par = 0;
-  // Stage 0 aligns the peaks (cell, zero); stage 1 adds coordinates and B; stage 2 adds the profile.
-  for (int stage = 0; stage < 3; ++stage) {
+  // Stage 0 aligns the peaks (cell, zero); stage 1 adds B; stage 2 coordinates; stage 3 the profile. B gets a
+  // stage of its own: with atoms on special positions, forward differences see only curvature along those
+  // coordinates, and their spurious steps can stall the first fit that includes them.
+  for (int stage = 0; stage < 4; ++stage) {
     std::vector<std::size_t> free;
     std::vector<double> steps;
     for (std::size_t k = 0; k < m.nc && options.refine_cell; ++k) {
@@ -165,7 +167,7 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
       free.push_back(o);
       steps.push_back(1e-4);
     }
-    if (options.refine_profile && stage == 2) {
+    if (options.refine_profile && stage == 3) {
       free.insert(free.end(), {o + 1, o + 2, o + 3, o + 4});
       steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
     }
@@ -173,7 +175,7 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
       free.push_back(m.b_offset() + s);
       steps.push_back(1e-2);
     }
-    for (std::size_t k = m.coord_offset(); k < m.size() && options.refine_coordinates && stage >= 1; ++k) {
+    for (std::size_t k = m.coord_offset(); k < m.size() && options.refine_coordinates && stage >= 2; ++k) {
       free.push_back(k);
       steps.push_back(1e-4);
     }
@@ -198,7 +200,7 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
     std::vector<double> q0;
     for (std::size_t k : free) q0.push_back(full[k]);
     LmOptions lm;
-    lm.max_iterations = stage == 0 ? std::max(3, options.iterations / 2) : options.iterations;
+    lm.max_iterations = stage <= 1 ? std::max(3, options.iterations / 2) : options.iterations;
     full = expand(levenberg_marquardt(q0, steps, residual, lm, cancel));
     n_par = static_cast<int>(free.size()) + 1 + options.background_terms;
   }
