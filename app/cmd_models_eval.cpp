@@ -233,7 +233,7 @@ int run_eval(const std::vector<std::string>& argv) {
   std::ostringstream table, js;
   table << "model " << model->id() << ", " << items << " test structures, k = " << k << ", " << steps
         << " steps, ideal Cu Ka patterns\n";
-  table << std::left << std::setw(18) << "condition" << std::setw(26) << "tolerance" << std::setw(10) << "match@1"
+  table << std::left << std::setw(22) << "condition" << std::setw(26) << "tolerance" << std::setw(10) << "match@1"
         << std::setw(10) << ("match@" + std::to_string(k)) << std::setw(10) << "RMSE@1" << std::setw(10)
         << ("RMSE@" + std::to_string(k)) << "median V/V_true\n";
   js << "{\n  \"model\": \"" << model->id() << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
@@ -242,7 +242,7 @@ int run_eval(const std::vector<std::string>& argv) {
   for (std::size_t c = 0; c < results.size(); ++c) {
     const auto& r = results[c];
     for (std::size_t t = 0; t < tols.size(); ++t) {
-      table << std::left << std::setw(18) << r.name << std::setw(26) << tols[t].name << std::setw(10)
+      table << std::left << std::setw(22) << r.name << std::setw(26) << tols[t].name << std::setw(10)
             << num(r.m1[t]) << std::setw(10) << num(r.mk[t]) << std::setw(10) << num(r.r1[t]) << std::setw(10)
             << num(r.rk[t]) << num(r.median_volume_ratio) << "\n";
       js << "    {\"condition\": \"" << r.name << "\", \"tolerance\": \"" << tols[t].name
