@@ -32,7 +32,9 @@ void print_eval_help() {
                "  --anneal A             coordinate velocity × (1 + A·t) while sampling (0)\n"
                "  --no-controls          skip the composition-only and wrong-pattern controls\n"
                "  --no-ranking           skip the *_ranked rows (samples ordered by agreement of their\n"
-               "                         1°-broadened patterns with the conditioning pattern; match@k is unchanged)\n"
+               "                         1°-broadened patterns with the conditioning pattern)\n"
+               "  --pool P               draw P >= k samples per structure; the raw rows score the first k,\n"
+               "                         the *_ranked rows the k best-agreeing of all P (k)\n"
                "  --out FILE             also write the results as JSON\n";
 }
 
@@ -153,7 +155,7 @@ int run_eval(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--no-controls",
-                    "--no-ranking", "--out", "--help"});
+                    "--no-ranking", "--pool", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
@@ -163,6 +165,8 @@ int run_eval(const std::vector<std::string>& argv) {
   int threads = static_cast<int>(args.get_int("--threads", 0));
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (n < 2 || k < 1) throw pxrd::InputError("-n/-k", 0, "need n >= 2 and k >= 1");
+  const int pool = static_cast<int>(args.get_int("--pool", k));
+  if (pool < k) throw pxrd::InputError("--pool", 0, "the pool must hold at least k samples");
 
   pxrd::CancelToken cancel;
   pxrd::cli::cancel_on_signals(cancel);
@@ -211,33 +215,38 @@ int run_eval(const std::vector<std::string>& argv) {
       for (const auto& s : truth[i].sites) reqs[i].atomic_numbers.push_back(s.atomic_number);
       if (v.mode == 0) reqs[i].condition = conditions[i];
       if (v.mode == 2) reqs[i].condition = conditions[(i + 1) % items];
-      reqs[i].count = k;
+      reqs[i].count = v.mode == 1 ? k : pool;
       reqs[i].seed = seed + 1000003ull * i;  // the same noise in every variant
     }
     std::cerr << "sampling: " << v.name << "\n";
     const auto t0 = std::chrono::steady_clock::now();
     const auto samples = model->sample(reqs, cancel, progress);
     sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    sampled += static_cast<long>(items) * k;
+    sampled += static_cast<long>(items) * reqs[0].count;
     std::cerr << "matching: " << v.name << "\n";
-    results.push_back(score(v.name, truth, samples, tols, threads, cancel));
+    auto first_k = samples;
+    for (auto& s : first_k) s.resize(std::min<std::size_t>(s.size(), static_cast<std::size_t>(k)));
+    results.push_back(score(v.name, truth, first_k, tols, threads, cancel));
     if (v.mode != 1 && !args.has("--no-ranking")) {
       // The same samples, ranked by agreement with the pattern they were conditioned on.
       std::vector<const pxrd::Crystal*> pattern_of(items);
       for (std::size_t i = 0; i < items; ++i) pattern_of[i] = &truth[v.mode == 2 ? (i + 1) % items : i];
       std::cerr << "ranking: " << v.name << "\n";
-      results.push_back(score(v.name + "_ranked", truth, rank_by_pattern(samples, pattern_of, threads), tols, threads, cancel));
+      auto ranked = rank_by_pattern(samples, pattern_of, threads);
+      for (auto& s : ranked) s.resize(std::min<std::size_t>(s.size(), static_cast<std::size_t>(k)));
+      const std::string suffix = pool > k ? "_ranked_of" + std::to_string(pool) : "_ranked";
+      results.push_back(score(v.name + suffix, truth, ranked, tols, threads, cancel));
     }
   }
 
   std::ostringstream table, js;
-  table << "model " << model->id() << ", " << items << " test structures, k = " << k << ", " << steps
+  table << "model " << model->id() << ", " << items << " test structures, k = " << k << ", pool " << pool << ", " << steps
         << " steps, ideal Cu Ka patterns\n";
   table << std::left << std::setw(22) << "condition" << std::setw(26) << "tolerance" << std::setw(10) << "match@1"
         << std::setw(10) << ("match@" + std::to_string(k)) << std::setw(10) << "RMSE@1" << std::setw(10)
         << ("RMSE@" + std::to_string(k)) << "median V/V_true\n";
   js << "{\n  \"model\": \"" << model->id() << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
-     << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
+     << ",\n  \"pool\": " << pool << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
      << ",\n  \"candidates_per_second\": " << num(sampled / std::max(1e-9, sample_seconds), 6) << ",\n  \"results\": [\n";
   for (std::size_t c = 0; c < results.size(); ++c) {
     const auto& r = results[c];

@@ -3,6 +3,8 @@
 // intensities extracted by a Le Bail fit (overlapping reflections compared as sums), with an anti-bump term.
 #include <vector>
 
+#include <Eigen/Dense>
+
 #include "pxrd/cancel.hpp"
 #include "pxrd/crystal.hpp"
 #include "pxrd/lebail.hpp"
@@ -19,10 +21,21 @@ struct IntensityTarget {
   std::vector<int> cluster_of_group;     // cluster index of every group
   std::vector<double> cluster_intensity; // observed, summed over the cluster
   std::vector<double> cluster_weight;
+  // Optional (see add_profile_metric): the agreement is then the profile's, background refitted, with the
+  // clusters' profiles Φ (√w-weighted, background projected out): R² = 1 − (yᵀΦc)² / (yᵀy · cᵀΦᵀΦc).
+  Eigen::MatrixXd metric;    // ΦᵀΦ
+  Eigen::VectorXd metric_o;  // Φᵀy
+  double metric_oo = 0;      // yᵀy
 };
 // Groups closer than `overlap_fwhm` × FWHM in 2θ (λ1) are one cluster.
 IntensityTarget intensity_target_from_lebail(const LeBailResult& lebail, const PowderData& data,
                                              double overlap_fwhm = 0.5);
+// Fills target.metric from the clusters' profiles on `data` (each cluster's groups in the Le Bail fit's
+// proportions, Le Bail cell and profile), so that the search compares whole profiles, with a Chebyshev
+// background of background_terms refitted, instead of extracted intensities: for peaks so broad that
+// extraction is arbitrary and the background trades off against the peaks.
+void add_profile_metric(IntensityTarget& target, const LeBailResult& lebail, const PowderData& data,
+                        int background_terms = 8);
 // R on clusters with the least-squares scale: sqrt(Σ w (Io − c Ic)² / Σ w Io²).
 double intensity_r_factor(const IntensityTarget& target, const std::vector<double>& group_intensity);
 

@@ -82,6 +82,24 @@ struct SolveResult {
 
 // Throws InputError for bad input: formula, Q data without wavelength, no peaks, a formula that fits no cell,
 // a time budget too small. A cancel during the search returns the candidates found so far with cancelled set.
+// Building blocks of the solver, public for their tests.
+// A Bravais lattice close to a cell's: conventional axes, symmetric metric, and P with x_conventional = P x.
+struct SymmetricLattice {
+  Lattice conventional;
+  CrystalSystem system = CrystalSystem::Triclinic;
+  std::string centring = "P";
+  int space_group = 1;  // of the lattice alone (its holohedry)
+  Eigen::Matrix3d to_conventional = Eigen::Matrix3d::Identity();
+};
+// The Bravais lattices (monoclinic or higher) within 6 % and 3 % of the cell edge of `cell`, highest first.
+std::vector<SymmetricLattice> symmetric_lattices(const Lattice& cell);
+// `sample` (in the cell symmetric_lattices was given) moved into that lattice's conventional cell.
+Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& lattice);
+// Exchanges of atoms one electron apart (C/N, O/F, Mn/Fe) in `c.crystal` that fit `data` within 5 % (+0.001)
+// of c.rwp, best first, at most max_variants; each re-evaluated (scale and background) with c.profile.
+std::vector<SolvedCandidate> site_exchange_variants(const SolvedCandidate& c, const PowderData& data,
+                                                    std::size_t max_variants, const CancelToken& cancel);
+
 SolveResult solve(const Pattern& pattern, const SolveOptions& options, CandidateGenerator* generator,
                   const CancelToken& cancel, ProgressSink& progress,
                   const CandidateCallback& on_candidate = nullptr);

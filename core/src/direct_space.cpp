@@ -71,9 +71,52 @@ IntensityTarget intensity_target_from_lebail(const LeBailResult& lebail, const P
   return t;
 }
 
+void add_profile_metric(IntensityTarget& target, const LeBailResult& lebail, const PowderData& data,
+                        int background_terms) {
+  const std::size_t n = target.cluster_intensity.size();
+  const long points = static_cast<long>(data.size());
+  std::vector<std::vector<std::size_t>> members(n);
+  for (std::size_t g = 0; g < target.cluster_of_group.size(); ++g)
+    if (target.cluster_of_group[g] >= 0) members[static_cast<std::size_t>(target.cluster_of_group[g])].push_back(g);
+  // Weighted (√w) cluster profiles, background basis and observations.
+  Eigen::VectorXd sqrt_w(points);
+  for (long i = 0; i < points; ++i) sqrt_w(i) = std::sqrt(std::max(data.w[static_cast<std::size_t>(i)], 0.0));
+  Eigen::MatrixXd phi(points, static_cast<long>(n));
+  for (std::size_t c = 0; c < n; ++c) {
+    std::vector<double> share(target.groups.size(), 0.0);
+    double sum = 0;
+    for (std::size_t g : members[c]) sum += std::max(lebail.intensities[g], 0.0);
+    for (std::size_t g : members[c])
+      share[g] = sum > 0 ? std::max(lebail.intensities[g], 0.0) / sum : 1.0 / double(members[c].size());
+    const std::vector<double> y = peak_profile(data, target.groups, share, lebail.profile);
+    for (long i = 0; i < points; ++i) phi(i, static_cast<long>(c)) = y[static_cast<std::size_t>(i)] * sqrt_w(i);
+  }
+  const auto basis = background_basis(data, background_terms);
+  Eigen::MatrixXd bg(points, static_cast<long>(basis.size()));
+  for (std::size_t j = 0; j < basis.size(); ++j)
+    for (long i = 0; i < points; ++i) bg(i, static_cast<long>(j)) = basis[j][static_cast<std::size_t>(i)] * sqrt_w(i);
+  Eigen::VectorXd y_obs(points);
+  for (long i = 0; i < points; ++i) y_obs(i) = data.y[static_cast<std::size_t>(i)] * sqrt_w(i);
+  // The background is refitted with every trial structure: project it out of profiles and observations.
+  if (bg.cols() > 0) {
+    const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(bg);
+    phi -= bg * qr.solve(phi);
+    y_obs -= bg * qr.solve(y_obs);
+  }
+  target.metric = phi.transpose() * phi;
+  target.metric_o = phi.transpose() * y_obs;
+  target.metric_oo = y_obs.squaredNorm();
+}
+
 namespace {
 
 double r2_of_clusters(const IntensityTarget& t, const std::vector<double>& ic) {
+  if (t.metric.size() > 0) {
+    const Eigen::VectorXd c = Eigen::Map<const Eigen::VectorXd>(ic.data(), static_cast<long>(ic.size()));
+    const double oc = t.metric_o.dot(c), cc = c.dot(t.metric * c);
+    if (t.metric_oo <= 0 || cc <= 0) return 1.0;
+    return std::max(0.0, 1.0 - oc * oc / (t.metric_oo * cc));
+  }
   double oo = 0, oc = 0, cc = 0;
   for (std::size_t c = 0; c < ic.size(); ++c) {
     const double w = t.cluster_weight[c], o = t.cluster_intensity[c];

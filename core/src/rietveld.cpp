@@ -205,7 +205,11 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
     n_par = static_cast<int>(free.size()) + 1 + options.background_terms;
   }
   const std::vector<double>& p = full;
-  return finish(data, m, m.crystal_of(p), m.profile_of(p, base_profile, options.max_zero_deg), n_par);
+  // The fit may go below B = 0 (a wall there stalls the damped steps); a negative B is unphysical, so the
+  // result reports B ≥ 0 and is evaluated with it.
+  Crystal refined = m.crystal_of(p);
+  for (Site& site : refined.sites) site.b_iso_angstrom2 = std::max(site.b_iso_angstrom2, 0.0);
+  return finish(data, m, refined, m.profile_of(p, base_profile, options.max_zero_deg), n_par);
 }
 
 }  // namespace pxrd

@@ -8,6 +8,7 @@
 #include <thread>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "pxrd/cell_on_peaks.hpp"
@@ -146,7 +147,8 @@ CrystalSystem system_of_space_group(int number) {
 // refined one; returns false when none does (the candidate stays P1). Symmetrizing a cell refined without
 // constraints moves sharp peaks, so a symmetrized structure that fits worse gets one short refinement in its
 // conventional cell under its crystal system's constraints before it is judged.
-bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const CancelToken& cancel) {
+bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const RietveldOptions& options,
+                          const CancelToken& cancel) {
   const double allowed_rwp = c.rwp + std::max(0.005, 0.05 * c.rwp);
   int refined_group = 0;
   for (double symprec : {0.3, 0.2, 0.1, 0.05, 0.02, 0.01}) {
@@ -156,7 +158,7 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const Canc
       RietveldResult e = rietveld_evaluate(data, sym, c.profile);
       if (e.rwp > allowed_rwp && sg.number > 1 && sg.number != refined_group && !cancel.cancelled()) {
         refined_group = sg.number;  // one refinement per group
-        RietveldOptions short_fit;
+        RietveldOptions short_fit = options;
         short_fit.iterations = 8;
         const Crystal conv = conventional_standard_cell(sym, 1e-3);
         RietveldResult r = rietveld_refine(data, conv, system_of_space_group(sg.number), c.profile, short_fit, cancel);
@@ -193,6 +195,95 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const Canc
 }
 
 }  // namespace
+
+// The Bravais lattices a cell is close to (its metric made symmetric by spglib on a one-atom cell, at
+// tolerances of 3 % and 6 % of the cell edge), highest symmetry first, as conventional cells with their
+// crystal system and centring. Broad peaks fit a free triclinic cell as well as the true one; these give the
+// fits cells with the constraints a real structure would have.
+std::vector<SymmetricLattice> symmetric_lattices(const Lattice& cell) {
+  std::vector<SymmetricLattice> out;
+  Crystal point;
+  point.lattice = cell;
+  Site origin;
+  origin.element = "H";
+  origin.atomic_number = 1;
+  point.sites.push_back(origin);
+  const double edge = std::cbrt(cell.volume_angstrom3());
+  for (double fraction : {0.06, 0.03}) {
+    try {
+      const Crystal sym = symmetrize(point, fraction * edge);  // same axes, symmetric metric
+      const SymmetryDataset ds = symmetry_dataset(sym, 1e-3);
+      const int number = ds.space_group.number;
+      if (number <= 2 || (!out.empty() && out.back().space_group == number)) continue;
+      // Rows are vectors: (a_s b_s c_s) = (a b c) P⁻¹ becomes M_s = P⁻ᵀ M.
+      const Lattice conventional(ds.transformation.inverse().transpose() * sym.lattice.matrix());
+      out.push_back({conventional, system_of_space_group(number), ds.space_group.international.substr(0, 1), number,
+                     ds.transformation});
+    } catch (const Error&) {
+      // spglib failed at this tolerance
+    }
+  }
+  return out;
+}
+
+// A sample moved into the conventional cell of a symmetric lattice near its own: the same atoms (with the
+// centring images), the cell made symmetric.
+Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& v) {
+  // The sample's cell in conventional fractions: M = Pᵀ M_conventional.
+  Centring centring = centring_from_symbol(v.centring);
+  centring.to_primitive = v.to_conventional.transpose();
+  return expand_to_conventional(sample, v.conventional, centring);
+}
+
+// X-rays barely tell elements one electron apart (C/N, O/F, Mn/Fe), so a structure's exchanges of such atoms
+// fit about as well. Returns the exchanges that fit within 5 % (+0.001) of `c`, best first, at most
+// `max_variants`, each evaluated on `data` with the candidate's profile (scale and background refitted).
+std::vector<SolvedCandidate> site_exchange_variants(const SolvedCandidate& c, const PowderData& data,
+                                                    std::size_t max_variants, const CancelToken& cancel) {
+  std::vector<SolvedCandidate> out;
+  std::map<int, std::vector<std::size_t>> sites_of;
+  for (std::size_t i = 0; i < c.crystal.sites.size(); ++i) sites_of[c.crystal.sites[i].atomic_number].push_back(i);
+  for (auto a = sites_of.begin(); a != sites_of.end(); ++a) {
+    const auto b = std::next(a);
+    if (b == sites_of.end() || b->first != a->first + 1) continue;
+    std::vector<std::size_t> both = a->second;
+    both.insert(both.end(), b->second.begin(), b->second.end());
+    if (both.size() > 12) continue;  // at most 924 assignments
+    const std::size_t n = both.size(), n_a = a->second.size();
+    unsigned original = (1u << n_a) - 1;  // the first n_a of `both` hold element a
+    for (unsigned mask = 0; mask < (1u << n); ++mask) {
+      if (static_cast<std::size_t>(__builtin_popcount(mask)) != n_a || mask == original || cancel.cancelled()) continue;
+      SolvedCandidate v = c;
+      for (std::size_t j = 0; j < n; ++j) {
+        Site& site = v.crystal.sites[both[j]];
+        site.atomic_number = (mask >> j) & 1u ? a->first : b->first;
+        site.element = element_symbol(site.atomic_number);
+        site.label.clear();
+      }
+      try {
+        const RietveldResult e = rietveld_evaluate(data, v.crystal, c.profile);
+        if (e.rwp > 1.05 * c.rwp + 0.001) continue;
+        const SpaceGroupInfo sg = find_space_group(v.crystal, 1e-3);
+        v.crystal = primitive_standard_cell(v.crystal, 1e-3);
+        v.refined = v.crystal;
+        v.space_group_number = sg.number;
+        v.space_group_symbol = sg.international;
+        v.rwp = e.rwp;
+        v.rwp2 = e.rwp2_profile;
+        v.gof = e.rexp > 0 ? e.rwp / e.rexp : 0;
+        v.y_calc = e.y_calc;
+        v.scale = e.scale;
+        v.origin = c.origin + " (" + element_symbol(a->first) + "/" + element_symbol(b->first) + " exchanged)";
+        out.push_back(std::move(v));
+      } catch (const Error&) {
+        // a degenerate assignment
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const SolvedCandidate& x, const SolvedCandidate& y) { return x.rwp < y.rwp; });
+  if (out.size() > max_variants) out.resize(max_variants);
+  return out;
+}
 
 SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGenerator* generator,
                   const CancelToken& cancel, ProgressSink& progress, const CandidateCallback& on_candidate) {
@@ -259,6 +350,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   } else {
     result.notes.push_back("no resolved diffraction peaks: cells and structures come from the model only");
   }
+  // Peaks degrees wide make a zero shift irrelevant, and refining it trades off against the cell.
+  const bool no_resolved_peaks = !std::isfinite(median_fwhm);
+  RietveldOptions refine_options;
+  refine_options.refine_zero = !no_resolved_peaks;
   ProfileParams start_profile;
   start_profile.eta = 0.5;
   if (options.size_angstrom > 0) {
@@ -293,6 +388,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
 
   std::vector<PoolEntry> pool;
   std::vector<Crystal> samples;
+  std::vector<std::pair<Crystal, CrystalSystem>> symmetric;  // samples in symmetric lattices (broad peaks)
   try {
     // 2. Cells: given, indexing (sharp patterns), generator samples.
     std::vector<CellCandidate> cells;
@@ -378,6 +474,31 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           ++added;
         }
       }
+      if (no_resolved_peaks) {
+        // Symmetric lattices near the cells of the best-agreeing samples come first: constrained cells are
+        // what broad peaks can pin. The samples moved into those lattices join the candidate pool.
+        std::vector<std::pair<double, std::size_t>> by_agreement;
+        for (std::size_t i = 0; i < samples.size() && !cancel.cancelled(); ++i) {
+          try {
+            by_agreement.push_back({rietveld_evaluate(fit_data, samples[i], start_profile).rwp, i});
+          } catch (const Error&) {
+            // a degenerate sample
+          }
+        }
+        std::stable_sort(by_agreement.begin(), by_agreement.end());
+        std::vector<CellCandidate> symmetric_cells;
+        for (const auto& [rwp, i] : by_agreement) {
+          for (const SymmetricLattice& v : symmetric_lattices(samples[i].lattice)) {
+            if (symmetric.size() < 16) symmetric.push_back({in_symmetric_lattice(samples[i], v), v.system});
+            bool known = false;
+            for (const CellCandidate& c : symmetric_cells)
+              known = known || (c.centring == v.centring && same_lattice(c.lattice, v.conventional));
+            if (!known && symmetric_cells.size() < 5)
+              symmetric_cells.push_back({v.conventional, v.system, "generator (symmetric lattice)", v.centring, 0, 1, 0});
+          }
+        }
+        cells.insert(cells.begin(), symmetric_cells.begin(), symmetric_cells.end());
+      }
     }
     if (model_available) end_stage("model sampling");
     if (cells.empty()) {
@@ -407,6 +528,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       ProfileParams p0 = start_profile;
       p0.zero_deg = cells[i].zero_deg;
       LeBailOptions lo_opt;
+      lo_opt.refine_zero = !no_resolved_peaks;
+      // A given crystallite size fixes peaks degrees wide; refining their width against overlapping,
+      // extracted intensities only lets the two trade off.
+      lo_opt.refine_profile = !(no_resolved_peaks && options.size_angstrom > 0);
       try {
         fits.push_back(lebail_fit(fit_data, cells[i].lattice, cells[i].system, p0, lo_opt,
                                   i == 0 ? cancel : lebail_deadline.token()));
@@ -467,7 +592,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     parallel_for(jobs.size(), threads, [&](std::size_t j) {
       const LeBailResult& f = fits[jobs[j].fit];
       progress.report(0.25 + 0.45 * double(started++) / jobs.size(), "direct-space search");
-      IntensityTarget target = intensity_target_from_lebail(f, fit_data);
+      // Peaks degrees wide: extracted intensities are arbitrary where peaks overlap, so the search compares
+      // profiles instead, group by group (only near-coincident groups merged).
+      IntensityTarget target = intensity_target_from_lebail(f, fit_data, no_resolved_peaks ? 0.05 : 0.5);
+      if (no_resolved_peaks) add_profile_metric(target, f, fit_data);
       if (target.cluster_intensity.size() < 2) return;
       const Centring& centring = jobs[j].centring;
       const Lattice search_lattice = primitive_lattice(f.lattice, centring);
@@ -504,6 +632,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
       pool.push_back({s, system_of_cell(s.lattice), p, "generator", 1});
     }
+    for (const auto& [crystal, system] : symmetric) {
+      ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
+      pool.push_back({crystal, system, p, "generator (symmetric lattice)", 1});
+    }
     // Pre-rank by the profile fit with only scale and background.
     progress.report(0.7, "ranking");
     for (PoolEntry& e : pool) {
@@ -522,8 +654,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   std::atomic<bool> cancelled_in_refinement{false}, unrefined{false};
   std::atomic<int> refine_started{0};
   std::mutex callback_mutex;
-  // Refinements stop at the end of the budget (plus 10 % grace); those cut short keep their unrefined fit.
-  DeadlineCancel refine_deadline(cancel, after(t0, 1.1 * budget));
+  // Refinements stop at the end of the budget (plus 5 % grace); those cut short keep their unrefined fit.
+  DeadlineCancel refine_deadline(cancel, after(t0, 1.05 * budget));
   parallel_for(solved.size(), std::max(1, options.threads), [&](std::size_t i) {
     const PoolEntry& e = pool[i];
     SolvedCandidate& c = solved[i];
@@ -534,7 +666,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     if (options.refine && !result.cancelled && !cancelled_in_refinement && remaining() > 0) {
       progress.report(0.72 + 0.25 * double(refine_started++) / solved.size(), "Rietveld refinement");
       try {
-        r = rietveld_refine(fit_data, e.crystal, e.system, e.profile, RietveldOptions{}, refine_deadline.token());
+        r = rietveld_refine(fit_data, e.crystal, e.system, e.profile, refine_options, refine_deadline.token());
         refined = true;
       } catch (const Cancelled&) {
         if (cancel.cancelled()) cancelled_in_refinement = true;
@@ -554,7 +686,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     c.gof = r.gof;
     c.n_parameters = r.n_parameters;
     c.y_calc = r.y_calc;
-    symmetrize_candidate(fit_data, c, refine_deadline.token());
+    symmetrize_candidate(fit_data, c, refine_options, refine_deadline.token());
     if (binned) {
       const RietveldResult full = rietveld_evaluate(data, c.crystal, c.profile);
       c.rwp = full.rwp;
@@ -574,6 +706,18 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   // 5. De-duplicate (structure matcher), rank by R_wp.
   progress.report(0.97, "duplicates and ranking");
   std::sort(solved.begin(), solved.end(), [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
+  // The best three also bring their equally fitting exchanges of atoms one electron apart (the matcher below
+  // drops exchanges that are the same structure).
+  {
+    std::vector<SolvedCandidate> exchanged;
+    for (std::size_t i = 0; i < solved.size() && i < 3 && !result.cancelled; ++i)
+      for (SolvedCandidate& v : site_exchange_variants(solved[i], data, 4, cancel)) exchanged.push_back(std::move(v));
+    if (!exchanged.empty()) {
+      solved.insert(solved.end(), std::make_move_iterator(exchanged.begin()), std::make_move_iterator(exchanged.end()));
+      std::stable_sort(solved.begin(), solved.end(),
+                       [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
+    }
+  }
   std::vector<MatchPrepared> kept_prepared;
   for (SolvedCandidate& c : solved) {
     if (static_cast<int>(result.candidates.size()) >= options.k) break;

@@ -67,6 +67,7 @@ class TestRietveld : public QObject {
     QVERIFY(before.rwp > 0.2);
     QVERIFY(r.rwp < 0.02);
     QVERIFY(std::abs(r.profile.zero_deg + 0.03) < 0.005);
+    for (const Site& s : r.crystal.sites) QVERIFY(s.b_iso_angstrom2 >= 0);  // reported B is never negative
     const LatticeParameters lp = r.crystal.lattice.parameters();
     QVERIFY(std::abs(lp.a_angstrom - 4.594) < 0.002 && std::abs(lp.c_angstrom - 2.959) < 0.002);
     // Ti→O vectors (origin-free) match the truth to 0.004 in fractions (≈0.02 Å).
