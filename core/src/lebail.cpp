@@ -428,7 +428,8 @@ void lebail_update(LeBailState& s, const ProfileParams& profile, const std::vect
 // Pawley step: intensities and background coefficients by one weighted linear least-squares solve (sparse:
 // only overlapping peaks couple), with a small ridge for near-coincident groups; negative intensities are
 // clipped to zero. Exact where the Le Bail iteration converges slowly (overlaps, poor start).
-void pawley_update(LeBailState& s, const ProfileParams& profile, std::vector<double>& bg_coef) {
+void pawley_update(LeBailState& s, const ProfileParams& profile, std::vector<double>& bg_coef,
+                   const CancelToken& cancel) {
   const std::size_t n = s.data.size(), ng = s.groups.size(), nb = s.basis.size();
   const std::size_t dim = ng + nb;
   // Columns of the design matrix: peak shapes (sparse) and background terms (dense).
@@ -450,6 +451,7 @@ void pawley_update(LeBailState& s, const ProfileParams& profile, std::vector<dou
   Eigen::VectorXd rhs = Eigen::VectorXd::Zero(static_cast<long>(dim));
   std::vector<double> dense(n);
   for (std::size_t g = 0; g < ng; ++g) {
+    if (g % 64 == 0) cancel.throw_if_cancelled();  // a big triclinic cell has thousands of overlapping groups
     for (const auto& [i, v] : cols[g]) rhs(static_cast<long>(g)) += s.data.w[i] * v * s.data.y[i];
     // Overlaps with later groups: only groups whose windows intersect.
     for (std::size_t h = g; h < ng; ++h) {
@@ -541,8 +543,9 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
   Lattice lattice = start;
   for (int cycle = 0; cycle < options.cycles; ++cycle) {
     cancel.throw_if_cancelled();
-    pawley_update(s, profile, bg_coef);
+    pawley_update(s, profile, bg_coef, cancel);
     lebail_update(s, profile, background_values(s.basis, bg_coef, n), 2);
+    cancel.throw_if_cancelled();
     refit_background(profile);
     // Least squares of the nonlinear parameters with intensities fixed and the background re-solved. The
     // profile joins from the third cycle: refined against misplaced peaks, it would broaden to cover them.
@@ -606,7 +609,7 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
     profile.zero_deg = std::clamp(profile.zero_deg, -options.max_zero_deg, options.max_zero_deg);
     refit_background(profile);
   }
-  pawley_update(s, profile, bg_coef);
+  pawley_update(s, profile, bg_coef, cancel);
   lebail_update(s, profile, background_values(s.basis, bg_coef, n), 3);
   const std::vector<double> yp = refit_background(profile);
 
