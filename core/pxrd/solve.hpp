@@ -80,8 +80,6 @@ struct SolveResult {
   bool budget_exhausted = false;
 };
 
-// Throws InputError for bad input: formula, Q data without wavelength, no peaks, a formula that fits no cell,
-// a time budget too small. A cancel during the search returns the candidates found so far with cancelled set.
 // Building blocks of the solver, public for their tests.
 // A Bravais lattice close to a cell's: conventional axes, symmetric metric, and P with x_conventional = P x.
 struct SymmetricLattice {
@@ -100,6 +98,8 @@ Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& latt
 std::vector<SolvedCandidate> site_exchange_variants(const SolvedCandidate& c, const PowderData& data,
                                                     std::size_t max_variants, const CancelToken& cancel);
 
+// Throws InputError for bad input: formula, Q data without wavelength, no peaks, a formula that fits no cell,
+// a time budget too small. A cancel during the search returns the candidates found so far with cancelled set.
 SolveResult solve(const Pattern& pattern, const SolveOptions& options, CandidateGenerator* generator,
                   const CancelToken& cancel, ProgressSink& progress,
                   const CandidateCallback& on_candidate = nullptr);

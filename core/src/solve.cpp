@@ -250,7 +250,7 @@ std::vector<SolvedCandidate> site_exchange_variants(const SolvedCandidate& c, co
     both.insert(both.end(), b->second.begin(), b->second.end());
     if (both.size() > 12) continue;  // at most 924 assignments
     const std::size_t n = both.size(), n_a = a->second.size();
-    unsigned original = (1u << n_a) - 1;  // the first n_a of `both` hold element a
+    const unsigned original = (1u << n_a) - 1;  // the first n_a of `both` hold element a
     for (unsigned mask = 0; mask < (1u << n); ++mask) {
       if (static_cast<std::size_t>(__builtin_popcount(mask)) != n_a || mask == original || cancel.cancelled()) continue;
       SolvedCandidate v = c;
@@ -628,14 +628,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
     end_stage("direct-space search");
     // Generator samples as candidates of their own, in their own cell (profile of the best Le Bail fit).
-    for (const Crystal& s : samples) {
-      ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
-      pool.push_back({s, system_of_cell(s.lattice), p, "generator", 1});
-    }
-    for (const auto& [crystal, system] : symmetric) {
-      ProfileParams p = fits.empty() ? start_profile : fits[order[0]].profile;
-      pool.push_back({crystal, system, p, "generator (symmetric lattice)", 1});
-    }
+    const ProfileParams sample_profile = fits.empty() ? start_profile : fits[order[0]].profile;
+    for (const Crystal& s : samples) pool.push_back({s, system_of_cell(s.lattice), sample_profile, "generator", 1});
+    for (const auto& [crystal, system] : symmetric)
+      pool.push_back({crystal, system, sample_profile, "generator (symmetric lattice)", 1});
     // Pre-rank by the profile fit with only scale and background.
     progress.report(0.7, "ranking");
     for (PoolEntry& e : pool) {

@@ -51,6 +51,10 @@ class TestCliSolve : public QObject {
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("wavelength"), qPrintable(r.err));
     QVERIFY(!QFile::exists(tmp_ + "/x/summary.json"));
+    // eval: a pool smaller than k is refused before anything is loaded.
+    r = run_pxrd_diff({"eval", "--data", tmp_ + "/no-such-dir", "-k", "5", "--pool", "2"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--pool"), qPrintable(r.err));
   }
   void cancelLeavesNoHalfFiles() {
     const QString out = tmp_ + "/cancelled";
