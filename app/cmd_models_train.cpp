@@ -14,6 +14,7 @@ void print_train_help() {
                "  --data DIR             MP-20 folder (train_partial, train_canonical_subset, val .csv.xz)\n"
                "  --out DIR              run folder: checkpoint.pt, weights.pt, log.jsonl, config.txt\n"
                "  --resume               continue from DIR/checkpoint.pt\n"
+               "  --init-from WEIGHTS    fine-tune: start from a weights file (e.g. models/weights/mp20_flow.pt)\n"
                "  --hours H              stop cleanly after H hours (0: no limit)\n"
                "  --steps N              stop at step N (0: no limit)\n"
                "  --batch B (64) --lr X (5e-4) --seed S (1) --threads T (1) --hidden H (128) --layers L (4)\n"
@@ -31,13 +32,14 @@ int run_train(const std::vector<std::string>& argv) {
     print_train_help();
     return 0;
   }
-  args.check_known({"--data", "--out", "--resume", "--hours", "--steps", "--batch", "--lr", "--seed", "--threads",
+  args.check_known({"--data", "--out", "--resume", "--init-from", "--hours", "--steps", "--batch", "--lr", "--seed", "--threads",
                     "--hidden", "--layers", "--checkpoint-minutes", "--log-every", "--monitor-every", "--cache",
                     "--monitor-stride", "--decay-from", "--decay-steps", "--quiet", "--help"});
   pxrd::models::TrainOptions o;
   const std::string data = args.get("--data");
   o.out_dir = args.get("--out");
   o.resume = args.has("--resume");
+  o.init_weights = args.get("--init-from", "");
   o.hours = args.get_double("--hours", 0);
   o.max_steps = args.get_int("--steps", 0);
   o.batch_size = static_cast<int>(args.get_int("--batch", 64));

@@ -92,12 +92,13 @@ void compute_lattice_stats(const std::vector<DatasetEntry>& train, Tensor& mean,
 }
 
 void save_checkpoint(const std::string& path, Denoiser& model, Denoiser& ema, torch::optim::AdamW& opt, long step,
-                     unsigned long long seed) {
+                     long warmup_origin_step, unsigned long long seed) {
   torch::serialize::OutputArchive a;
   a.write("format", c10::IValue(std::string(kCheckpointFormat)));
   a.write("config", c10::IValue(config_string(model->cfg)));
   a.write("step", c10::IValue(static_cast<int64_t>(step)));
   a.write("seed", c10::IValue(static_cast<int64_t>(seed)));
+  a.write("warmup_origin", c10::IValue(static_cast<int64_t>(warmup_origin_step)));
   torch::serialize::OutputArchive m, e, o;
   model->save(m);
   ema->save(e);
@@ -136,6 +137,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   torch::manual_seed(o.seed);
   ModelConfig cfg = o.model;
   long step = 0;
+  long warmup_origin_step = 0;  // the learning-rate warm-up restarts here (a fine-tune from given weights)
   // The checkpoint's config wins over the options on resume.
   torch::serialize::InputArchive resume_archive;
   const bool resuming = o.resume && fs::exists(ckpt_path);
@@ -150,13 +152,23 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
       resume_archive.read("step", st);
       cfg = parse_config_string(config.toStringRef());
       step = static_cast<long>(st.toInt());
+      c10::IValue origin;
+      if (resume_archive.try_read("warmup_origin", origin)) warmup_origin_step = static_cast<long>(origin.toInt());
     } catch (const c10::Error& e) {
       throw Error(ckpt_path + ": checkpoint is corrupt (" + std::string(e.what_without_backtrace()).substr(0, 200) + ")");
     }
   } else if (o.resume) {
     throw Error(ckpt_path + ": nothing to resume (no checkpoint)");
   }
-  Denoiser model(cfg);
+  const bool fine_tuning = !resuming && !o.init_weights.empty();
+  Denoiser model(nullptr);
+  if (fine_tuning) {
+    model = load_weights(o.init_weights, &step);  // its config and lattice statistics replace the options'
+    cfg = model->cfg;
+    warmup_origin_step = step;
+  } else {
+    model = Denoiser(cfg);
+  }
   Denoiser ema(cfg);
   torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(o.learning_rate).weight_decay(1e-4));
   if (resuming) {
@@ -172,7 +184,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
       throw Error(ckpt_path + ": checkpoint is corrupt (" + std::string(e.what_without_backtrace()).substr(0, 200) + ")");
     }
   } else {
-    compute_lattice_stats(train, model->lat_mean, model->lat_std);
+    if (!fine_tuning) compute_lattice_stats(train, model->lat_mean, model->lat_std);
     torch::NoGradGuard ng;
     auto src = model->named_parameters();
     for (auto& p : ema->named_parameters()) p.value().copy_(src[p.key()]);
@@ -252,7 +264,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   model->train();
 
   auto write_checkpoint = [&] {
-    save_checkpoint(ckpt_path, model, ema, opt, step, o.seed);
+    save_checkpoint(ckpt_path, model, ema, opt, step, warmup_origin_step, o.seed);
     save_weights(weights_path, ema, step);
   };
 
@@ -267,7 +279,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
     HostBatch hb;
     if (!queue.pop(hb)) throw Error("the data thread stopped");
     Batch b = to_tensors(hb, device);
-    double warm = std::min(1.0, (step + 1) / 300.0);
+    double warm = std::min(1.0, static_cast<double>(step + 1 - warmup_origin_step) / 300.0);
     if (o.decay_start_step > 0 && o.decay_steps > 0 && step >= o.decay_start_step)
       warm *= std::max(0.05, 1.0 - 0.95 * static_cast<double>(step - o.decay_start_step) / o.decay_steps);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(o.learning_rate * warm);

@@ -280,6 +280,36 @@ class TestModels : public QObject {
     for (const auto& d : {a, b, c}) fs::remove_all(d);
   }
 
+  void fine_tuning_starts_from_given_weights() {
+    const std::vector<DatasetEntry> data = {entry(rocksalt(), "a"), entry(rutile(), "b")};
+    pxrd::CancelToken cancel;
+    pxrd::NullProgress progress;
+    const auto a = temp_dir("ft_a"), b = temp_dir("ft_b");
+    auto o = tiny_options(a);
+    o.max_steps = 5;
+    train_model(data, {}, o, cancel, progress);
+    // Zero further steps: the fine-tune run exports exactly the weights it started from, at their step.
+    auto ft = tiny_options(b);
+    ft.init_weights = a + "/weights.pt";
+    ft.max_steps = 5;
+    const auto s0 = train_model(data, {}, ft, cancel, progress);
+    QCOMPARE(s0.start_step, 5L);
+    QCOMPARE(s0.end_step, 5L);
+    const double start = Model::load(a + "/weights.pt", "cpu")->parameter_checksum();
+    QCOMPARE(Model::load(b + "/weights.pt", "cpu")->parameter_checksum(), start);
+    // Three more steps change them; resuming the fine-tune keeps its step count.
+    ft.max_steps = 8;
+    ft.resume = true;
+    const auto s1 = train_model(data, {}, ft, cancel, progress);
+    QCOMPARE(s1.start_step, 5L);
+    QCOMPARE(s1.end_step, 8L);
+    QVERIFY(Model::load(b + "/weights.pt", "cpu")->parameter_checksum() != start);
+    auto missing = tiny_options(temp_dir("ft_c"));
+    missing.init_weights = a + "/no_such.pt";
+    QVERIFY_THROWS_EXCEPTION(pxrd::Error, train_model(data, {}, missing, cancel, progress));
+    for (const auto& d : {a, b, missing.out_dir}) fs::remove_all(d);
+  }
+
   void sampling_shapes_determinism_and_hint() {
     const auto dir = temp_dir("sample");
     const std::vector<DatasetEntry> data = {entry(rocksalt(), "a"), entry(rutile(), "b")};

@@ -25,6 +25,8 @@ struct ModelConfig {
 struct TrainOptions {
   std::string out_dir;               // checkpoint.pt, weights.pt, log.jsonl, config.txt
   bool resume = false;
+  std::string init_weights;          // not resuming: start from these weights (model and EMA), step and warm-up
+                                     //   continue from the weights' step with a fresh optimizer
   double hours = 0;                  // wall-clock limit of this session; 0 = none
   long max_steps = 0;                // 0 = none
   int batch_size = 64;
