@@ -80,6 +80,20 @@ double sinc2_peak(double dx_deg, double sinc2_fwhm_deg, double gaussian_fwhm_deg
 std::vector<double> peak_profile(const PowderData& data, const std::vector<ReflectionGroup>& groups,
                                  const std::vector<double>& intensities, const ProfileParams& profile);
 
+// The same profile split into unit-intensity shapes, one segment per group and wavelength (its window of
+// points): a refinement that changes only intensities (coordinates, B) re-sums them instead of redrawing peaks.
+struct PeakShapes {
+  struct Segment {
+    std::size_t group = 0, first_point = 0;
+    std::vector<double> values;
+  };
+  std::vector<Segment> segments;
+};
+PeakShapes peak_shapes(const PowderData& data, const std::vector<ReflectionGroup>& groups, const ProfileParams& profile);
+// Σ_g I_g shape_g on n_points points; equals peak_profile with the shapes' data, groups and profile.
+std::vector<double> sum_peak_shapes(const PeakShapes& shapes, const std::vector<double>& intensities,
+                                    std::size_t n_points);
+
 // Chebyshev background basis on the data's 2θ range: n_terms columns, each evaluated at every point.
 std::vector<std::vector<double>> background_basis(const PowderData& data, int n_terms);
 // Weighted least squares of y_target ≈ Σ c_j basis_j (+ optionally scale × extra). Returns the coefficients

@@ -93,6 +93,15 @@ struct SymmetricLattice {
 std::vector<SymmetricLattice> symmetric_lattices(const Lattice& cell);
 // `sample` (in the cell symmetric_lattices was given) moved into that lattice's conventional cell.
 Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& lattice);
+// Symmetric lattices proposed by many samples, grouped: the same lattice type (holohedry and centring) and
+// conventional parameters within 6 % (angles 3°) of the group's first member. Each group's lattice has the
+// median parameters of its members (`members` index `proposals`); most members first, ties in proposal order.
+// Single samples scatter by a few per cent around the true cell; their median is what broad peaks cannot give.
+struct LatticeGroup {
+  SymmetricLattice lattice;
+  std::vector<std::size_t> members;
+};
+std::vector<LatticeGroup> consensus_lattices(const std::vector<SymmetricLattice>& proposals);
 // Exchanges of atoms one electron apart (C/N, O/F, Mn/Fe) in `c.crystal` that fit `data` within 5 % (+0.001)
 // of c.rwp, best first, at most max_variants; each re-evaluated (scale and background) with c.profile.
 std::vector<SolvedCandidate> site_exchange_variants(const SolvedCandidate& c, const PowderData& data,

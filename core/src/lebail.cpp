@@ -206,6 +206,17 @@ void for_each_peak_point(const PowderData& data, const std::vector<ReflectionGro
   if (x.empty()) return;
   const double eta = std::clamp(profile.eta, 0.0, 1.0);
   const int lines = data.lambda2_angstrom > 0 && data.ratio > 0 ? 2 : 1;
+  // sin θ and cos θ of every point (zero-corrected), for the peaks drawn in Q: once per call, not per peak.
+  std::vector<double> sin_theta, cos_theta;
+  if (profile.sinc2_size) {
+    sin_theta.resize(x.size());
+    cos_theta.resize(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double th = deg_to_rad(x[i] - profile.zero_deg) / 2;
+      sin_theta[i] = std::sin(th);
+      cos_theta[i] = std::cos(th);
+    }
+  }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     for (int line = 0; line < lines; ++line) {
       const double lambda = line == 0 ? data.lambda1_angstrom : data.lambda2_angstrom;
@@ -237,10 +248,9 @@ void for_each_peak_point(const PowderData& data, const std::vector<ReflectionGro
         const double a = 2.0 * 1.391557 / fwhm_q;             // sinc²(a ΔQ) = 1/2 at half maximum
         const double q_peak = k * std::sin(theta);
         for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i) {
-          const double th = deg_to_rad(x[i] - profile.zero_deg) / 2;
-          const double y = a * (k * std::sin(th) - q_peak);
+          const double y = a * (k * sin_theta[i] - q_peak);
           const double sinc = std::abs(y) < 1e-6 ? 1.0 : std::sin(y) / y;
-          fn(g, i, scale * a / kPi * sinc * sinc * k * std::cos(th) * per_deg);
+          fn(g, i, scale * a / kPi * sinc * sinc * k * cos_theta[i] * per_deg);
         }
         continue;
       }
@@ -257,6 +267,28 @@ std::vector<double> peak_profile(const PowderData& data, const std::vector<Refle
   std::vector<double> y(data.size(), 0.0);
   for_each_peak_point(data, groups, profile,
                       [&](std::size_t g, std::size_t i, double v) { y[i] += intensities[g] * v; });
+  return y;
+}
+
+PeakShapes peak_shapes(const PowderData& data, const std::vector<ReflectionGroup>& groups, const ProfileParams& profile) {
+  PeakShapes out;
+  for_each_peak_point(data, groups, profile, [&](std::size_t g, std::size_t i, double v) {
+    // Points of one window arrive in order; a new group (or its Kα2 window) starts a segment.
+    if (out.segments.empty() || out.segments.back().group != g ||
+        out.segments.back().first_point + out.segments.back().values.size() != i)
+      out.segments.push_back({g, i, {}});
+    out.segments.back().values.push_back(v);
+  });
+  return out;
+}
+
+std::vector<double> sum_peak_shapes(const PeakShapes& shapes, const std::vector<double>& intensities,
+                                    std::size_t n_points) {
+  std::vector<double> y(n_points, 0.0);
+  for (const PeakShapes::Segment& s : shapes.segments) {
+    const double intensity = intensities[s.group];
+    for (std::size_t k = 0; k < s.values.size(); ++k) y[s.first_point + k] += intensity * s.values[k];
+  }
   return y;
 }
 

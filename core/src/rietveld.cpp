@@ -65,11 +65,32 @@ struct Model {
     std::vector<double> y_calc, y_background, coef;
     double scale = 0;
   };
+  // Peak shapes of the last cell and profile: the Jacobian columns of coordinates and B reuse them.
+  struct ShapeCache {
+    Eigen::Matrix3d lattice = Eigen::Matrix3d::Zero();
+    ProfileParams profile;
+    std::vector<ReflectionGroup> groups;
+    PeakShapes shapes;
+    bool valid = false;
+  };
+  mutable ShapeCache cache;
+
+  static bool same_profile(const ProfileParams& a, const ProfileParams& b) {
+    return a.zero_deg == b.zero_deg && a.u == b.u && a.v == b.v && a.w == b.w && a.x == b.x && a.eta == b.eta &&
+           a.sinc2_size == b.sinc2_size;
+  }
+
   Eval evaluate(const Crystal& crystal, const ProfileParams& prof) const {
-    std::vector<ReflectionGroup> g = groups;
-    update_reflection_d(g, crystal.lattice);
-    const std::vector<double> inten = group_intensities(crystal, g);
-    const std::vector<double> unit = peak_profile(data, g, inten, prof);
+    if (!cache.valid || cache.lattice != crystal.lattice.matrix() || !same_profile(cache.profile, prof)) {
+      cache.groups = groups;
+      update_reflection_d(cache.groups, crystal.lattice);
+      cache.shapes = peak_shapes(data, cache.groups, prof);
+      cache.lattice = crystal.lattice.matrix();
+      cache.profile = prof;
+      cache.valid = true;
+    }
+    const std::vector<double> inten = group_intensities(crystal, cache.groups);
+    const std::vector<double> unit = sum_peak_shapes(cache.shapes, inten, data.size());
     Eval e;
     e.coef = linear_fit(data, data.y, basis, &unit);
     e.scale = e.coef.back();

@@ -102,6 +102,28 @@ struct PoolEntry {
   double rwp = 1;
 };
 
+// Indices of the first `max_kept` items whose structures match none kept before them (in order; an item the
+// matcher cannot prepare is kept). Stops early when `cancel` fires.
+template <class Item>
+std::vector<std::size_t> distinct_structures(const std::vector<Item>& items, std::size_t max_kept,
+                                             const CancelToken* cancel) {
+  std::vector<std::size_t> kept;
+  std::vector<MatchPrepared> kept_prepared;
+  for (std::size_t i = 0; i < items.size() && kept.size() < max_kept && !(cancel && cancel->cancelled()); ++i) {
+    MatchPrepared prep;
+    bool duplicate = false;
+    try {
+      prep = prepare_for_matching(items[i].crystal);
+      for (const MatchPrepared& k : kept_prepared) duplicate = duplicate || match_structures(prep, k).fit;
+    } catch (const Error&) {
+    }
+    if (duplicate) continue;
+    kept_prepared.push_back(std::move(prep));
+    kept.push_back(i);
+  }
+  return kept;
+}
+
 // A token that follows `parent` and also fires at `deadline`; a watchdog thread polls every 20 ms.
 class DeadlineCancel {
  public:
@@ -233,6 +255,57 @@ Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& v) {
   Centring centring = centring_from_symbol(v.centring);
   centring.to_primitive = v.to_conventional.transpose();
   return expand_to_conventional(sample, v.conventional, centring);
+}
+
+std::vector<LatticeGroup> consensus_lattices(const std::vector<SymmetricLattice>& proposals) {
+  std::vector<LatticeGroup> groups;
+  auto close = [](const LatticeParameters& p, const LatticeParameters& q) {
+    return std::abs(p.a_angstrom - q.a_angstrom) < 0.06 * p.a_angstrom &&
+           std::abs(p.b_angstrom - q.b_angstrom) < 0.06 * p.b_angstrom &&
+           std::abs(p.c_angstrom - q.c_angstrom) < 0.06 * p.c_angstrom && std::abs(p.alpha_deg - q.alpha_deg) < 3 &&
+           std::abs(p.beta_deg - q.beta_deg) < 3 && std::abs(p.gamma_deg - q.gamma_deg) < 3;
+  };
+  for (std::size_t i = 0; i < proposals.size(); ++i) {
+    const SymmetricLattice& v = proposals[i];
+    const LatticeParameters p = v.conventional.parameters();
+    LatticeGroup* home = nullptr;
+    for (LatticeGroup& g : groups) {
+      const SymmetricLattice& first = proposals[g.members.front()];
+      if (first.space_group == v.space_group && first.centring == v.centring &&
+          close(first.conventional.parameters(), p)) {
+        home = &g;
+        break;
+      }
+    }
+    if (!home) {
+      groups.push_back({v, {}});
+      home = &groups.back();
+    }
+    home->members.push_back(i);
+  }
+  for (LatticeGroup& g : groups) {
+    std::array<std::vector<double>, 6> values;
+    for (std::size_t m : g.members) {
+      const LatticeParameters p = proposals[m].conventional.parameters();
+      const double row[6] = {p.a_angstrom, p.b_angstrom, p.c_angstrom, p.alpha_deg, p.beta_deg, p.gamma_deg};
+      for (int k = 0; k < 6; ++k) values[k].push_back(row[k]);
+    }
+    double median[6];
+    for (int k = 0; k < 6; ++k) {
+      std::vector<double>& x = values[k];
+      std::sort(x.begin(), x.end());
+      const std::size_t n = x.size();
+      median[k] = n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+    }
+    try {
+      g.lattice.conventional = Lattice::from_parameters(median[0], median[1], median[2], median[3], median[4], median[5]);
+    } catch (const Error&) {
+      // impossible median angles (cannot happen within one group's 3°): keep the first member's cell
+    }
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const LatticeGroup& a, const LatticeGroup& b) { return a.members.size() > b.members.size(); });
+  return groups;
 }
 
 // X-rays barely tell elements one electron apart (C/N, O/F, Mn/Fe), so a structure's exchanges of such atoms
@@ -486,16 +559,32 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           }
         }
         std::stable_sort(by_agreement.begin(), by_agreement.end());
-        std::vector<CellCandidate> symmetric_cells;
-        for (const auto& [rwp, i] : by_agreement) {
+        // Every sample votes for the symmetric lattices near its cell; the groups' median cells go first, and the
+        // samples move into their group's cell (best-agreeing samples first).
+        std::vector<SymmetricLattice> proposals;
+        std::vector<std::size_t> proposer;
+        for (const auto& [rwp, i] : by_agreement)
           for (const SymmetricLattice& v : symmetric_lattices(samples[i].lattice)) {
-            if (symmetric.size() < 16) symmetric.push_back({in_symmetric_lattice(samples[i], v), v.system});
-            bool known = false;
-            for (const CellCandidate& c : symmetric_cells)
-              known = known || (c.centring == v.centring && same_lattice(c.lattice, v.conventional));
-            if (!known && symmetric_cells.size() < 5)
-              symmetric_cells.push_back({v.conventional, v.system, "generator (symmetric lattice)", v.centring, 0, 1, 0});
+            proposals.push_back(v);
+            proposer.push_back(i);
           }
+        const std::vector<LatticeGroup> groups = consensus_lattices(proposals);
+        std::vector<std::size_t> group_of(proposals.size());
+        for (std::size_t g = 0; g < groups.size(); ++g)
+          for (std::size_t m : groups[g].members) group_of[m] = g;
+        for (std::size_t m = 0; m < proposals.size() && symmetric.size() < 16; ++m) {
+          SymmetricLattice v = proposals[m];
+          v.conventional = groups[group_of[m]].lattice.conventional;
+          symmetric.push_back({in_symmetric_lattice(samples[proposer[m]], v), v.system});
+        }
+        std::vector<CellCandidate> symmetric_cells;
+        for (std::size_t g = 0; g < groups.size() && symmetric_cells.size() < 5; ++g) {
+          const SymmetricLattice& v = groups[g].lattice;
+          bool known = false;
+          for (const CellCandidate& c : symmetric_cells)
+            known = known || (c.centring == v.centring && same_lattice(c.lattice, v.conventional));
+          if (!known)
+            symmetric_cells.push_back({v.conventional, v.system, "generator (symmetric lattice)", v.centring, 0, 1, 0});
         }
         cells.insert(cells.begin(), symmetric_cells.begin(), symmetric_cells.end());
       }
@@ -643,6 +732,14 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     result.cancelled = true;
   }
   std::sort(pool.begin(), pool.end(), [](const PoolEntry& a, const PoolEntry& b) { return a.rwp < b.rwp; });
+  // Searches in one cell often converge on one structure: the refinement slots go to distinct structures
+  // (the best of each), so that the final de-duplication does not leave fewer than k.
+  {
+    std::vector<PoolEntry> distinct;
+    for (std::size_t i : distinct_structures(pool, static_cast<std::size_t>(options.k + 4), &cancel))
+      distinct.push_back(std::move(pool[i]));
+    pool = std::move(distinct);
+  }
   end_stage("pre-ranking");
 
   // 4. Rietveld refinement of the most promising.
@@ -714,20 +811,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                        [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
     }
   }
-  std::vector<MatchPrepared> kept_prepared;
-  for (SolvedCandidate& c : solved) {
-    if (static_cast<int>(result.candidates.size()) >= options.k) break;
-    MatchPrepared prep;
-    bool duplicate = false;
-    try {
-      prep = prepare_for_matching(c.crystal);
-      for (const MatchPrepared& k : kept_prepared) duplicate = duplicate || match_structures(prep, k).fit;
-    } catch (const Error&) {
-    }
-    if (duplicate) continue;
-    kept_prepared.push_back(prep);
-    result.candidates.push_back(std::move(c));
-  }
+  for (std::size_t i : distinct_structures(solved, static_cast<std::size_t>(options.k), nullptr))
+    result.candidates.push_back(std::move(solved[i]));
   if (result.budget_exhausted) result.notes.push_back("time budget reached: some candidates were not refined");
   if (result.cancelled) result.notes.push_back("cancelled: writing the candidates found so far");
   end_stage("duplicates and ranking");

@@ -111,6 +111,34 @@ class TestLeBail : public QObject {
     QVERIFY(std::abs(r.profile.zero_deg - 0.05) < 0.01);
     QVERIFY(r.rwp < 0.03);
   }
+  // Cached unit shapes re-summed with any intensities give the directly drawn profile: pseudo-Voigt with Kα2,
+  // and sinc² peaks tens of degrees wide.
+  void peakShapesResumTheProfile() {
+    const PowderData sharp = synthetic(rocksalt(4.445), 0.05);
+    const auto groups = enumerate_reflections(rocksalt(4.445).lattice, 0.95);
+    std::vector<double> inten(groups.size());
+    for (std::size_t g = 0; g < inten.size(); ++g) inten[g] = 1.0 + 0.37 * double(g % 5);
+    ProfileParams pv;
+    pv.w = 0.012;
+    pv.zero_deg = 0.03;
+    ProfileParams broad;
+    broad.sinc2_size = true;
+    broad.x = 8.0;
+    broad.w = 0.0004;
+    for (const ProfileParams& prof : {pv, broad}) {
+      const PeakShapes shapes = peak_shapes(sharp, groups, prof);
+      QVERIFY(shapes.segments.size() >= groups.size());
+      const std::vector<double> direct = peak_profile(sharp, groups, inten, prof);
+      const std::vector<double> resummed = sum_peak_shapes(shapes, inten, sharp.size());
+      double peak = 0, worst = 0;
+      for (std::size_t i = 0; i < direct.size(); ++i) {
+        peak = std::max(peak, direct[i]);
+        worst = std::max(worst, std::abs(direct[i] - resummed[i]));
+      }
+      QVERIFY(peak > 0);
+      QVERIFY2(worst <= 1e-12 * peak, qPrintable(QString::number(worst / peak)));
+    }
+  }
   void binnedData() {
     PowderData d;
     d.lambda1_angstrom = 1.5406;

@@ -198,6 +198,39 @@ class TestSolve : public QObject {
     QCOMPARE(ortho.front().system, CrystalSystem::Orthorhombic);
   }
 
+  // Five F-cubic cells scattered by a few per cent around a = 5.64 Å and one tetragonal cell: one cubic group
+  // whose median edge is the true one, then the tetragonal group.
+  void consensusOfScatteredLattices() {
+    std::vector<SymmetricLattice> proposals;
+    for (double a : {5.50, 5.80, 5.64, 5.62, 5.70}) {
+      SymmetricLattice v;
+      v.conventional = Lattice::from_parameters(a, a, a, 90, 90, 90);
+      v.system = CrystalSystem::Cubic;
+      v.centring = "F";
+      v.space_group = 225;
+      proposals.push_back(v);
+    }
+    SymmetricLattice t;
+    t.conventional = Lattice::from_parameters(4.0, 4.0, 5.6, 90, 90, 90);
+    t.system = CrystalSystem::Tetragonal;
+    t.space_group = 123;
+    proposals.insert(proposals.begin() + 1, t);
+    const std::vector<LatticeGroup> groups = consensus_lattices(proposals);
+    QCOMPARE(groups.size(), std::size_t(2));
+    QCOMPARE(groups[0].members, (std::vector<std::size_t>{0, 2, 3, 4, 5}));
+    QCOMPARE(QString::fromStdString(groups[0].lattice.centring), QString("F"));
+    const LatticeParameters p = groups[0].lattice.conventional.parameters();
+    QVERIFY(std::abs(p.a_angstrom - 5.64) < 1e-9 && std::abs(p.c_angstrom - 5.64) < 1e-9);
+    QVERIFY(std::abs(p.beta_deg - 90) < 1e-9);
+    QCOMPARE(groups[1].members, (std::vector<std::size_t>{1}));
+    QCOMPARE(groups[1].lattice.system, CrystalSystem::Tetragonal);
+    // 8 % apart is another group.
+    SymmetricLattice far = proposals[0];
+    far.conventional = Lattice::from_parameters(6.1, 6.1, 6.1, 90, 90, 90);
+    proposals.push_back(far);
+    QCOMPARE(consensus_lattices(proposals).size(), std::size_t(3));
+  }
+
   // C and N one electron apart: exchanging them in a structure where the sites differ fits nearly as well and
   // is returned; Na and Cl (six electrons apart) give no exchange.
   void siteExchangeOfNeighbouringElements() {
