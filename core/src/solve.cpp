@@ -106,7 +106,7 @@ struct PoolEntry {
 // matcher cannot prepare is kept). Stops early when `cancel` fires.
 template <class Item>
 std::vector<std::size_t> distinct_structures(const std::vector<Item>& items, std::size_t max_kept,
-                                             const CancelToken* cancel, const MatchTolerances& tol = {}) {
+                                             const CancelToken* cancel) {
   std::vector<std::size_t> kept;
   std::vector<MatchPrepared> kept_prepared;
   for (std::size_t i = 0; i < items.size() && kept.size() < max_kept && !(cancel && cancel->cancelled()); ++i) {
@@ -114,7 +114,7 @@ std::vector<std::size_t> distinct_structures(const std::vector<Item>& items, std
     bool duplicate = false;
     try {
       prep = prepare_for_matching(items[i].crystal);
-      for (const MatchPrepared& k : kept_prepared) duplicate = duplicate || match_structures(prep, k, tol).fit;
+      for (const MatchPrepared& k : kept_prepared) duplicate = duplicate || match_structures(prep, k).fit;
     } catch (const Error&) {
     }
     if (duplicate) continue;
@@ -736,9 +736,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   // (the best of each), so that the final de-duplication does not leave fewer than k.
   {
     std::vector<PoolEntry> distinct;
-    // Tight tolerances: only searches that converged on the same structure; near variants may refine apart.
-    const MatchTolerances same_structure{0.05, 0.1, 2.0};
-    for (std::size_t i : distinct_structures(pool, static_cast<std::size_t>(options.k + 4), &cancel, same_structure))
+    for (std::size_t i : distinct_structures(pool, static_cast<std::size_t>(options.k + 4), &cancel))
       distinct.push_back(std::move(pool[i]));
     pool = std::move(distinct);
   }
