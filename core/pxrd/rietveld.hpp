@@ -45,4 +45,12 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
                                const ProfileParams& start_profile, const RietveldOptions& options,
                                const CancelToken& cancel);
 
+// Greedy descent over exchanges of two atoms of different elements (positions swapped, each element keeps its
+// B), with the cell and profile of `start` held: the continuous refinement cannot move an atom through another,
+// so a search that put the right framework with the elements misplaced stays there. Each round takes the
+// exchange that lowers R_wp most (by at least 0.2 %); stops after `max_rounds` or when none helps. Returns
+// `start` when nothing improves.
+RietveldResult rietveld_exchange_descent(const PowderData& data, const RietveldResult& start, int max_rounds,
+                                         const CancelToken& cancel, int background_terms = 8);
+
 }  // namespace pxrd

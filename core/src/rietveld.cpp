@@ -233,4 +233,37 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
   return finish(data, m, refined, m.profile_of(p, base_profile, options.max_zero_deg), n_par);
 }
 
+RietveldResult rietveld_exchange_descent(const PowderData& data, const RietveldResult& start, int max_rounds,
+                                         const CancelToken& cancel, int background_terms) {
+  const Model m = make_model(data, start.crystal, start.system, start.profile, background_terms);
+  Crystal current = start.crystal;
+  double current_rwp = weighted_r_factor(data, m.evaluate(current, start.profile).y_calc);
+  bool changed = false;
+  const std::size_t n = current.sites.size();
+  for (int round = 0; round < max_rounds; ++round) {
+    double best_rwp = current_rwp * (1.0 - 0.002);
+    std::size_t best_i = n, best_j = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (current.sites[i].atomic_number == current.sites[j].atomic_number) continue;
+        if (cancel.cancelled()) throw Cancelled();
+        Crystal trial = current;
+        std::swap(trial.sites[i].frac, trial.sites[j].frac);
+        const double rwp = weighted_r_factor(data, m.evaluate(trial, start.profile).y_calc);
+        if (rwp < best_rwp) {
+          best_rwp = rwp;
+          best_i = i;
+          best_j = j;
+        }
+      }
+    }
+    if (best_i == n) break;
+    std::swap(current.sites[best_i].frac, current.sites[best_j].frac);
+    current_rwp = best_rwp;
+    changed = true;
+  }
+  if (!changed) return start;
+  return finish(data, m, current, start.profile, start.n_parameters);
+}
+
 }  // namespace pxrd

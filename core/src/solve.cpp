@@ -73,7 +73,10 @@ std::vector<int> z_candidates(double volume, double formula_volume, int atoms_pe
   }
   std::sort(zs.begin(), zs.end());
   std::vector<int> out;
-  for (std::size_t i = 0; i < zs.size() && static_cast<int>(i) < how_many; ++i) out.push_back(zs[i].second);
+  // Beyond the closest, only Z within a factor 1.35 (on 3000 MP-20 training structures the true formula volume
+  // is within 1.35 of the estimate for 97.6 %): a search at a wrong Z only takes time from the right one.
+  for (std::size_t i = 0; i < zs.size() && static_cast<int>(i) < how_many; ++i)
+    if (i == 0 || zs[i].first < std::log(1.35)) out.push_back(zs[i].second);
   return out;
 }
 
@@ -761,6 +764,14 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       try {
         r = rietveld_refine(fit_data, e.crystal, e.system, e.profile, refine_options, refine_deadline.token());
         refined = true;
+        // Elements misplaced on the right framework: exchange them, then refine again.
+        const RietveldResult exchanged = rietveld_exchange_descent(fit_data, r, 4, refine_deadline.token());
+        if (exchanged.rwp < 0.98 * r.rwp) {
+          RietveldResult again =
+              rietveld_refine(fit_data, exchanged.crystal, e.system, exchanged.profile, refine_options,
+                              refine_deadline.token());
+          if (again.rwp < r.rwp) r = std::move(again);
+        }
       } catch (const Cancelled&) {
         if (cancel.cancelled()) cancelled_in_refinement = true;
       } catch (const Error&) {

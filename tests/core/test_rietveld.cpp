@@ -77,6 +77,40 @@ class TestRietveld : public QObject {
       QVERIFY2((got - want).norm() < 0.004, qPrintable(QString::number((got - want).norm())));
     }
   }
+  void exchangeDescentPutsElementsBack() {
+    const Crystal truth = rutile(4.594, 2.959, 0.3048);
+    PowderData data;
+    data.lambda1_angstrom = 1.5406;
+    for (double tt = 20; tt <= 110; tt += 0.02) data.two_theta_deg.push_back(tt);
+    ProfileParams prof;
+    prof.w = 0.01;
+    const auto groups = enumerate_reflections(truth.lattice, 0.9);
+    std::vector<double> inten = group_intensities(truth, groups);
+    for (double& v : inten) v *= 0.01;
+    data.y = peak_profile(data, groups, inten, prof);
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      data.y[i] += 50;
+      data.w.push_back(1 / data.y[i]);
+    }
+    // Both Ti moved onto oxygen positions and two oxygens onto the Ti positions: two exchanges from the truth.
+    Crystal scrambled = truth;
+    std::swap(scrambled.sites[0].frac, scrambled.sites[2].frac);
+    std::swap(scrambled.sites[1].frac, scrambled.sites[4].frac);
+    CancelToken cancel;
+    const RietveldResult start = rietveld_evaluate(data, scrambled, prof);
+    const RietveldResult r = rietveld_exchange_descent(data, start, 4, cancel);
+    qInfo() << "R_wp scrambled" << start.rwp << "after exchanges" << r.rwp;
+    QVERIFY(start.rwp > 0.3);
+    QVERIFY(r.rwp < 0.01);
+    for (const Site& s : r.crystal.sites) {
+      if (s.atomic_number != 22) continue;
+      const double off = std::min(wrapped(s.frac).norm(), wrapped(s.frac - Eigen::Vector3d(0.5, 0.5, 0.5)).norm());
+      QVERIFY2(off < 1e-6, "a Ti is not on a Ti position");
+    }
+    // Nothing to gain: the truth comes back unchanged.
+    const RietveldResult already = rietveld_exchange_descent(data, rietveld_evaluate(data, truth, prof), 4, cancel);
+    QCOMPARE(already.crystal.sites[0].frac, truth.sites[0].frac);
+  }
   void specialPositionsDoNotStallB() {
     // NaCl (every atom on a special position) at 30 Å, B = 0 in the data, started from B = 0.5 Å²: B must still
     // refine to ~0. Coordinates and B refined together used to stall at the start (R_wp 0.042).
