@@ -50,6 +50,9 @@ struct ReflectionGroup {
 std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, double d_min_angstrom);
 // d of every group recomputed for another (e.g. refined) cell from its first hkl.
 void update_reflection_d(std::vector<ReflectionGroup>& groups, const Lattice& lattice);
+// The same reflections grouped anew for another cell: a cell refined with fewer constraints than the one the
+// groups were made in splits reflections that were equivalent there (update_reflection_d would keep them at one d).
+std::vector<ReflectionGroup> regroup_reflections(const std::vector<ReflectionGroup>& groups, const Lattice& lattice);
 
 struct ProfileParams {
   double zero_deg = 0;       // a peak at true 2θ appears at 2θ + zero

@@ -45,6 +45,17 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
                                const ProfileParams& start_profile, const RietveldOptions& options,
                                const CancelToken& cancel);
 
+// Refinement under the space group `start` has at symprec_angstrom (give a symmetrized structure, in any cell):
+// the metric moves only as the group's rotations allow, and each orbit's first site only within its site
+// symmetry, the other sites following as its images. Far fewer parameters than P1: broad (nanocrystalline) peaks
+// cannot pin a free cell and free coordinates, but can pin these. Throws Error when the symmetry is not found.
+RietveldResult rietveld_refine_in_space_group(const PowderData& data, const Crystal& start,
+                                              const ProfileParams& start_profile, const RietveldOptions& options,
+                                              const CancelToken& cancel, double symprec_angstrom = 1e-3);
+
+// The cell constraints of a space group's conventional standard cell (trigonal groups: hexagonal axes).
+CrystalSystem crystal_system_of_space_group(int number);
+
 // Greedy descent over exchanges of two atoms of different elements (positions swapped, each element keeps its
 // B), with the cell and profile of `start` held: the continuous refinement cannot move an atom through another,
 // so a search that put the right framework with the elements misplaced stays there. Each round takes the

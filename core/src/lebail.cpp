@@ -76,28 +76,18 @@ PowderData powder_data_from_pattern(const Pattern& pattern, double two_theta_min
   return data;
 }
 
-std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, double d_min_angstrom) {
-  const Eigen::Matrix3d rec = lattice.reciprocal_matrix();
-  const LatticeParameters p = lattice.parameters();
-  const double g_max = 1.0 / d_min_angstrom;
-  const int hmax = static_cast<int>(std::ceil(p.a_angstrom * g_max));
-  const int kmax = static_cast<int>(std::ceil(p.b_angstrom * g_max));
-  const int lmax = static_cast<int>(std::ceil(p.c_angstrom * g_max));
-  struct Item {
-    double g;
-    std::array<int, 3> hkl;
-  };
-  std::vector<Item> items;
-  for (int h = 0; h <= hmax; ++h)
-    for (int k = (h == 0 ? 0 : -kmax); k <= kmax; ++k)
-      for (int l = (h == 0 && k == 0 ? 1 : -lmax); l <= lmax; ++l) {
-        const Eigen::Vector3d g = rec.transpose() * Eigen::Vector3d(h, k, l);
-        const double gn = g.norm();
-        if (gn <= g_max) items.push_back({gn, {h, k, l}});
-      }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.g < b.g; });
+namespace {
+
+struct HklLength {
+  double g;  // |g| = 1/d, Å⁻¹
+  std::array<int, 3> hkl;
+};
+
+// Sorted by decreasing d, equal d (relative 1e-5) in one group.
+std::vector<ReflectionGroup> groups_by_d(std::vector<HklLength>& items) {
+  std::sort(items.begin(), items.end(), [](const HklLength& a, const HklLength& b) { return a.g < b.g; });
   std::vector<ReflectionGroup> groups;
-  for (const Item& it : items) {
+  for (const HklLength& it : items) {
     const double d = 1.0 / it.g;
     if (!groups.empty() && std::abs(groups.back().d_angstrom - d) <= 1e-5 * d)
       groups.back().hkls.push_back(it.hkl);
@@ -105,6 +95,34 @@ std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, doubl
       groups.push_back({d, {it.hkl}});
   }
   return groups;
+}
+
+}  // namespace
+
+std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, double d_min_angstrom) {
+  const Eigen::Matrix3d rec = lattice.reciprocal_matrix();
+  const LatticeParameters p = lattice.parameters();
+  const double g_max = 1.0 / d_min_angstrom;
+  const int hmax = static_cast<int>(std::ceil(p.a_angstrom * g_max));
+  const int kmax = static_cast<int>(std::ceil(p.b_angstrom * g_max));
+  const int lmax = static_cast<int>(std::ceil(p.c_angstrom * g_max));
+  std::vector<HklLength> items;
+  for (int h = 0; h <= hmax; ++h)
+    for (int k = (h == 0 ? 0 : -kmax); k <= kmax; ++k)
+      for (int l = (h == 0 && k == 0 ? 1 : -lmax); l <= lmax; ++l) {
+        const Eigen::Vector3d g = rec.transpose() * Eigen::Vector3d(h, k, l);
+        const double gn = g.norm();
+        if (gn <= g_max) items.push_back({gn, {h, k, l}});
+      }
+  return groups_by_d(items);
+}
+
+std::vector<ReflectionGroup> regroup_reflections(const std::vector<ReflectionGroup>& groups, const Lattice& lattice) {
+  const Eigen::Matrix3d rt = lattice.reciprocal_matrix().transpose();
+  std::vector<HklLength> items;
+  for (const ReflectionGroup& group : groups)
+    for (const auto& h : group.hkls) items.push_back({(rt * Eigen::Vector3d(h[0], h[1], h[2])).norm(), h});
+  return groups_by_d(items);
 }
 
 PowderData bin_powder_data(const PowderData& data, int factor) {

@@ -2,16 +2,125 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "pxrd/direct_space.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/symmetry.hpp"
 #include "pxrd/units.hpp"
 
 namespace pxrd {
 
 namespace {
 
-// Full parameter vector: [cell free params][zero, U, W, X, η][B per element][x y z per site].
+// Metric tensor as (G11, G22, G33, G23, G13, G12), Å².
+Eigen::Matrix<double, 6, 1> metric_vector(const Eigen::Matrix3d& g) {
+  Eigen::Matrix<double, 6, 1> v;
+  v << g(0, 0), g(1, 1), g(2, 2), g(1, 2), g(0, 2), g(0, 1);
+  return v;
+}
+
+// Throws Error for a metric that is not positive definite.
+Lattice lattice_from_metric(const Eigen::Matrix<double, 6, 1>& v) {
+  Eigen::Matrix3d g;
+  g << v(0), v(5), v(4), v(5), v(1), v(3), v(4), v(3), v(2);
+  if (Eigen::LLT<Eigen::Matrix3d>(g).info() != Eigen::Success) throw Error("the cell metric is not positive definite");
+  const double a = std::sqrt(g(0, 0)), b = std::sqrt(g(1, 1)), c = std::sqrt(g(2, 2));
+  auto angle = [](double cosine) { return rad_to_deg(std::acos(std::clamp(cosine, -1.0, 1.0))); };
+  return Lattice::from_parameters(a, b, c, angle(g(1, 2) / (b * c)), angle(g(0, 2) / (a * c)), angle(g(0, 1) / (a * b)));
+}
+
+// Columns spanning the range of a projector (singular values of a nonzero projector are at least 1).
+Eigen::MatrixXd range_basis(const Eigen::MatrixXd& projector) {
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(projector, Eigen::ComputeFullU);
+  Eigen::Index rank = 0;
+  while (rank < svd.singularValues().size() && svd.singularValues()(rank) > 1e-6) ++rank;
+  return svd.matrixU().leftCols(rank);
+}
+
+// Space-group constraints: the metric moves in the subspace the rotations keep (Rᵀ G R = G), and every site is
+// the image (R x + t) of its orbit's first site, which moves within its site symmetry.
+struct SpaceGroupConstraints {
+  Eigen::MatrixXd metric_basis;  // 6 × m, orthonormal columns
+  struct Orbit {
+    Eigen::Vector3d origin;
+    Eigen::MatrixXd directions;  // 3 × k, fractional
+    std::size_t offset = 0;      // of its k coefficients among the coordinate parameters
+  };
+  std::vector<Orbit> orbits;
+  std::vector<std::size_t> site_orbit;
+  std::vector<Eigen::Matrix3d> site_rotation;
+  std::vector<Eigen::Vector3d> site_translation;
+  std::size_t n_coordinates = 0;
+  CrystalSystem system = CrystalSystem::Triclinic;
+};
+
+SpaceGroupConstraints space_group_constraints(const Crystal& crystal, double symprec_angstrom) {
+  const SymmetryDataset ds = symmetry_dataset(crystal, symprec_angstrom);
+  SpaceGroupConstraints k;
+  k.system = crystal_system_of_space_group(ds.space_group.number);
+  std::vector<Eigen::Matrix3d> rotations;
+  for (const SymmetryOperation& op : ds.operations) rotations.push_back(op.rotation.cast<double>());
+  Eigen::Matrix<double, 6, 6> metric_projector = Eigen::Matrix<double, 6, 6>::Zero();
+  for (int j = 0; j < 6; ++j) {
+    Eigen::Matrix<double, 6, 1> unit = Eigen::Matrix<double, 6, 1>::Zero();
+    unit(j) = 1;
+    Eigen::Matrix3d e;
+    e << unit(0), unit(5), unit(4), unit(5), unit(1), unit(3), unit(4), unit(3), unit(2);
+    Eigen::Matrix3d average = Eigen::Matrix3d::Zero();
+    for (const Eigen::Matrix3d& r : rotations) average += r.transpose() * e * r;
+    metric_projector.col(j) = metric_vector(average / static_cast<double>(rotations.size()));
+  }
+  k.metric_basis = range_basis(metric_projector);
+  const Eigen::Matrix3d to_cartesian = crystal.lattice.matrix().transpose();
+  auto near = [&](const Eigen::Vector3d& a, const Eigen::Vector3d& b, Eigen::Vector3d* lattice_shift) {
+    const Eigen::Vector3d d = a - b;
+    const Eigen::Vector3d n = d.array().round().matrix();
+    if (lattice_shift) *lattice_shift = n;
+    return (to_cartesian * (d - n)).norm() < 2 * symprec_angstrom + 1e-6;
+  };
+  const std::size_t n = crystal.sites.size();
+  k.site_orbit.resize(n);
+  k.site_rotation.resize(n);
+  k.site_translation.resize(n);
+  std::vector<std::size_t> orbit_of_rep(n, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t rep = static_cast<std::size_t>(ds.equivalent_atoms.at(i));
+    if (rep > i) throw Error("symmetry constraints: an orbit's first site comes after its members");
+    const Eigen::Vector3d& x_rep = crystal.sites[rep].frac;
+    if (rep == i) {
+      Eigen::Matrix3d average = Eigen::Matrix3d::Zero();
+      int stabilizer = 0;
+      for (std::size_t g = 0; g < rotations.size(); ++g)
+        if (near(rotations[g] * x_rep + ds.operations[g].translation, x_rep, nullptr)) {
+          average += rotations[g];
+          ++stabilizer;
+        }
+      if (stabilizer == 0) throw Error("symmetry constraints: no operation keeps a site");
+      SpaceGroupConstraints::Orbit orbit{x_rep, range_basis(average / stabilizer), k.n_coordinates};
+      k.n_coordinates += static_cast<std::size_t>(orbit.directions.cols());
+      orbit_of_rep[i] = k.orbits.size();
+      k.orbits.push_back(std::move(orbit));
+    }
+    bool mapped = false;
+    for (std::size_t g = 0; g < rotations.size() && !mapped; ++g) {
+      const Eigen::Vector3d image = rotations[g] * x_rep + ds.operations[g].translation;
+      Eigen::Vector3d shift;
+      if (near(crystal.sites[i].frac, image, &shift)) {
+        k.site_orbit[i] = orbit_of_rep[rep];
+        k.site_rotation[i] = rotations[g];
+        k.site_translation[i] = ds.operations[g].translation + shift;
+        mapped = true;
+      }
+    }
+    if (!mapped) throw Error("symmetry constraints: a site is no image of its orbit's first site");
+  }
+  return k;
+}
+
+// Full parameter vector: [cell][zero, U, W, X, η][B per element][coordinates]. Without space-group constraints
+// the cell is the crystal system's free parameters and the coordinates are x y z per site; with them, the
+// coefficients of the allowed metric and of each orbit's allowed displacements.
 struct Model {
   const PowderData& data;
   CrystalSystem system;
@@ -21,14 +130,27 @@ struct Model {
   std::vector<int> species;       // distinct atomic numbers
   std::vector<std::size_t> site_species;
   std::size_t nc = 0;
+  std::optional<SpaceGroupConstraints> constraints;
 
   std::size_t profile_offset() const { return nc; }
   std::size_t b_offset() const { return nc + 5; }
   std::size_t coord_offset() const { return nc + 5 + species.size(); }
-  std::size_t size() const { return coord_offset() + 3 * base.sites.size(); }
+  std::size_t size() const {
+    return coord_offset() + (constraints ? constraints->n_coordinates : 3 * base.sites.size());
+  }
+  double cell_step(std::size_t k, double value) const {
+    if (constraints) return 1e-4 * std::max(std::abs(value), 1.0);  // Å²
+    return k < 3 ? 1e-4 : 1e-3;                                      // Å, then degrees
+  }
 
   std::vector<double> pack(const ProfileParams& prof, double b_start) const {
-    std::vector<double> p = cell_free_parameters(base.lattice, system);
+    std::vector<double> p;
+    if (constraints) {
+      const Eigen::VectorXd c = constraints->metric_basis.transpose() * metric_vector(base.lattice.metric_tensor());
+      p.assign(c.data(), c.data() + c.size());
+    } else {
+      p = cell_free_parameters(base.lattice, system);
+    }
     p.insert(p.end(), {prof.zero_deg, prof.u, prof.w, prof.x, prof.eta});
     for (std::size_t s = 0; s < species.size(); ++s) {
       double b = b_start;
@@ -36,7 +158,10 @@ struct Model {
         if (site_species[i] == s && base.sites[i].b_iso_angstrom2 > 0) b = base.sites[i].b_iso_angstrom2;
       p.push_back(b);
     }
-    for (const Site& site : base.sites) p.insert(p.end(), {site.frac(0), site.frac(1), site.frac(2)});
+    if (constraints)
+      p.resize(p.size() + constraints->n_coordinates, 0.0);  // displacements from the orbits' origins
+    else
+      for (const Site& site : base.sites) p.insert(p.end(), {site.frac(0), site.frac(1), site.frac(2)});
     return p;
   }
   ProfileParams profile_of(const std::vector<double>& p, const ProfileParams& base_profile, double max_zero) const {
@@ -52,11 +177,24 @@ struct Model {
   // Throws Error for an impossible cell.
   Crystal crystal_of(const std::vector<double>& p) const {
     Crystal c = base;
-    c.lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
+    if (constraints) {
+      const Eigen::VectorXd coef = Eigen::Map<const Eigen::VectorXd>(p.data(), static_cast<Eigen::Index>(nc));
+      c.lattice = lattice_from_metric(constraints->metric_basis * coef);
+    } else {
+      c.lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
+    }
     for (std::size_t i = 0; i < c.sites.size(); ++i) {
       c.sites[i].b_iso_angstrom2 = std::clamp(p[b_offset() + site_species[i]], -1.0, 10.0);
-      const std::size_t o = coord_offset() + 3 * i;
-      c.sites[i].frac = Eigen::Vector3d(p[o], p[o + 1], p[o + 2]);
+      if (constraints) {
+        const SpaceGroupConstraints::Orbit& orbit = constraints->orbits[constraints->site_orbit[i]];
+        const Eigen::VectorXd coef = Eigen::Map<const Eigen::VectorXd>(
+            p.data() + coord_offset() + orbit.offset, orbit.directions.cols());
+        const Eigen::Vector3d x = orbit.origin + orbit.directions * coef;
+        c.sites[i].frac = constraints->site_rotation[i] * x + constraints->site_translation[i];
+      } else {
+        const std::size_t o = coord_offset() + 3 * i;
+        c.sites[i].frac = Eigen::Vector3d(p[o], p[o + 1], p[o + 2]);
+      }
     }
     return c;
   }
@@ -82,8 +220,7 @@ struct Model {
 
   Eval evaluate(const Crystal& crystal, const ProfileParams& prof) const {
     if (!cache.valid || cache.lattice != crystal.lattice.matrix() || !same_profile(cache.profile, prof)) {
-      cache.groups = groups;
-      update_reflection_d(cache.groups, crystal.lattice);
+      cache.groups = regroup_reflections(groups, crystal.lattice);
       cache.shapes = peak_shapes(data, cache.groups, prof);
       cache.lattice = crystal.lattice.matrix();
       cache.profile = prof;
@@ -105,10 +242,10 @@ struct Model {
 };
 
 Model make_model(const PowderData& data, const Crystal& start, CrystalSystem system, const ProfileParams& profile,
-                 int background_terms) {
+                 int background_terms, std::optional<SpaceGroupConstraints> constraints = std::nullopt) {
   const double d_min = reflection_d_min_angstrom(data, profile);
   Model m{data, system, start, enumerate_reflections(start.lattice, d_min), background_basis(data, background_terms),
-          {}, {}, 0};
+          {}, {}, 0, std::move(constraints), {}};
   for (const Site& s : start.sites) {
     auto it = std::find(m.species.begin(), m.species.end(), s.atomic_number);
     if (it == m.species.end()) {
@@ -118,7 +255,8 @@ Model make_model(const PowderData& data, const Crystal& start, CrystalSystem sys
       m.site_species.push_back(static_cast<std::size_t>(it - m.species.begin()));
     }
   }
-  m.nc = cell_free_parameters(start.lattice, system).size();
+  m.nc = m.constraints ? static_cast<std::size_t>(m.constraints->metric_basis.cols())
+                       : cell_free_parameters(start.lattice, system).size();
   return m;
 }
 
@@ -165,11 +303,10 @@ RietveldResult rietveld_evaluate(const PowderData& data, const Crystal& crystal,
   return finish(data, m, crystal, profile, 1 + background_terms);
 }
 
-RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, CrystalSystem system,
-                               const ProfileParams& start_profile, const RietveldOptions& options,
-                               const CancelToken& cancel) {
-  if (start.sites.empty()) throw Error("Rietveld refinement of an empty structure");
-  Model m = make_model(data, start, system, start_profile, options.background_terms);
+namespace {
+
+RietveldResult refine_model(const PowderData& data, const Model& m, const ProfileParams& start_profile,
+                            const RietveldOptions& options, const CancelToken& cancel) {
   std::vector<double> full = m.pack(start_profile, options.b_iso_start_angstrom2);
   ProfileParams base_profile = start_profile;
   int n_par = 0;
@@ -181,7 +318,7 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
     std::vector<double> steps;
     for (std::size_t k = 0; k < m.nc && options.refine_cell; ++k) {
       free.push_back(k);
-      steps.push_back(k < 3 ? 1e-4 : 1e-3);
+      steps.push_back(m.cell_step(k, full[k]));
     }
     const std::size_t o = m.profile_offset();
     if (options.refine_zero) {
@@ -231,6 +368,37 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
   Crystal refined = m.crystal_of(p);
   for (Site& site : refined.sites) site.b_iso_angstrom2 = std::max(site.b_iso_angstrom2, 0.0);
   return finish(data, m, refined, m.profile_of(p, base_profile, options.max_zero_deg), n_par);
+}
+
+}  // namespace
+
+RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, CrystalSystem system,
+                               const ProfileParams& start_profile, const RietveldOptions& options,
+                               const CancelToken& cancel) {
+  if (start.sites.empty()) throw Error("Rietveld refinement of an empty structure");
+  return refine_model(data, make_model(data, start, system, start_profile, options.background_terms), start_profile,
+                      options, cancel);
+}
+
+RietveldResult rietveld_refine_in_space_group(const PowderData& data, const Crystal& start,
+                                              const ProfileParams& start_profile, const RietveldOptions& options,
+                                              const CancelToken& cancel, double symprec_angstrom) {
+  if (start.sites.empty()) throw Error("Rietveld refinement of an empty structure");
+  SpaceGroupConstraints constraints = space_group_constraints(start, symprec_angstrom);
+  const CrystalSystem system = constraints.system;
+  return refine_model(data,
+                      make_model(data, start, system, start_profile, options.background_terms, std::move(constraints)),
+                      start_profile, options, cancel);
+}
+
+CrystalSystem crystal_system_of_space_group(int number) {
+  const std::string system = crystal_system_of(number);
+  if (system == "cubic") return CrystalSystem::Cubic;
+  if (system == "hexagonal" || system == "trigonal") return CrystalSystem::Hexagonal;
+  if (system == "tetragonal") return CrystalSystem::Tetragonal;
+  if (system == "orthorhombic") return CrystalSystem::Orthorhombic;
+  if (system == "monoclinic") return CrystalSystem::Monoclinic;
+  return CrystalSystem::Triclinic;
 }
 
 RietveldResult rietveld_exchange_descent(const PowderData& data, const RietveldResult& start, int max_rounds,

@@ -157,60 +157,70 @@ class DeadlineCancel {
   std::thread watchdog_;
 };
 
-// The cell constraints of a space group's conventional standard cell (trigonal groups: hexagonal axes).
-CrystalSystem system_of_space_group(int number) {
-  const std::string system = crystal_system_of(number);
-  if (system == "cubic") return CrystalSystem::Cubic;
-  if (system == "hexagonal" || system == "trigonal") return CrystalSystem::Hexagonal;
-  if (system == "tetragonal") return CrystalSystem::Tetragonal;
-  if (system == "orthorhombic") return CrystalSystem::Orthorhombic;
-  if (system == "monoclinic") return CrystalSystem::Monoclinic;
-  return CrystalSystem::Triclinic;
-}
-
-// Keeps the highest symmetry (largest tolerance) whose symmetrized structure fits nearly as well as the
-// refined one; returns false when none does (the candidate stays P1). Symmetrizing a cell refined without
-// constraints moves sharp peaks, so a symmetrized structure that fits worse gets one short refinement in its
-// conventional cell under its crystal system's constraints before it is judged.
+// Keeps the highest symmetry (largest tolerance) whose structure fits nearly as well as the P1 refinement;
+// returns false when none does (the candidate stays P1). Each space group found gets one short refinement under
+// its constraints (cell metric, special positions, orbits), kept when it fits better than the symmetrized
+// structure as it stands: symmetrizing a cell refined without constraints moves sharp peaks, and broad peaks pin
+// the group's few parameters far better than P1's many.
 bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const RietveldOptions& options,
                           const CancelToken& cancel) {
   const double allowed_rwp = c.rwp + std::max(0.005, 0.05 * c.rwp);
-  int refined_group = 0;
-  for (double symprec : {0.3, 0.2, 0.1, 0.05, 0.02, 0.01}) {
-    try {
-      Crystal sym = symmetrize(c.refined, symprec);
-      SpaceGroupInfo sg = find_space_group(sym, 1e-3);
-      RietveldResult e = rietveld_evaluate(data, sym, c.profile);
-      if (e.rwp > allowed_rwp && sg.number > 1 && sg.number != refined_group && !cancel.cancelled()) {
-        refined_group = sg.number;  // one refinement per group
-        RietveldOptions short_fit = options;
-        short_fit.iterations = 8;
-        const Crystal conv = conventional_standard_cell(sym, 1e-3);
-        RietveldResult r = rietveld_refine(data, conv, system_of_space_group(sg.number), c.profile, short_fit, cancel);
-        const Crystal resym = symmetrize(r.crystal, 1e-3);
-        const SpaceGroupInfo sg2 = find_space_group(resym, 1e-3);
-        if (r.rwp <= allowed_rwp && sg2.number == sg.number) {
-          sym = resym;
-          e = rietveld_evaluate(data, sym, r.profile);
-          c.profile = r.profile;
+  std::vector<int> refined_groups;
+  bool found = false;
+  Crystal source = c.refined;
+  // A second pass starts from the first one's result, which is closer to a higher symmetry than the P1 fit was
+  // (a 10 Å Mo2C: Cm from the P1 fit, P-3m1 within 0.4 Å of that Cm structure).
+  for (int pass = 0; pass < 2; ++pass) {
+    bool raised = false;
+    for (double symprec : {1.0, 0.7, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01}) {
+      try {
+        const Crystal sym = symmetrize(source, symprec);
+        SpaceGroupInfo sg = find_space_group(sym, 1e-3);
+        if (found && sg.number <= c.space_group_number) continue;  // the second pass looks only for a higher group
+        RietveldResult best = rietveld_evaluate(data, sym, c.profile);
+        bool refined = false;
+        if (sg.number > 1 &&
+            std::find(refined_groups.begin(), refined_groups.end(), sg.number) == refined_groups.end() &&
+            !cancel.cancelled()) {
+          refined_groups.push_back(sg.number);  // one refinement per group
+          RietveldOptions short_fit = options;
+          short_fit.iterations = 12;
+          try {
+            RietveldResult r = rietveld_refine_in_space_group(data, sym, c.profile, short_fit, cancel);
+            // The constraints keep the group; the fit may reach a higher one (P3m1 refined into P-3m1).
+            const SpaceGroupInfo after = find_space_group(r.crystal, 1e-3);
+            if (r.rwp < best.rwp && after.number >= sg.number) {
+              best = std::move(r);
+              sg = after;
+              refined = true;
+            }
+          } catch (const Error&) {
+            // the constraints could not be set up, or the fit failed or was cut by the budget
+          }
         }
+        if (best.rwp <= allowed_rwp) {
+          c.crystal = primitive_standard_cell(best.crystal, 1e-3);
+          if (refined) c.refined = best.crystal;
+          c.profile = best.profile;
+          c.space_group_number = sg.number;
+          c.space_group_symbol = sg.international;
+          c.symprec_angstrom = symprec;
+          c.rwp = best.rwp;
+          c.rwp2 = best.rwp2_profile;
+          c.gof = best.rexp > 0 ? best.rwp / best.rexp : 0;
+          c.y_calc = best.y_calc;
+          c.scale = best.scale;
+          source = c.crystal;  // spglib sees more symmetry in the standard cell than in a skewed one
+          found = raised = true;
+          break;
+        }
+      } catch (const Error&) {
+        // spglib could not handle this tolerance
       }
-      if (e.rwp <= allowed_rwp) {
-        c.crystal = primitive_standard_cell(sym, 1e-3);
-        c.space_group_number = sg.number;
-        c.space_group_symbol = sg.international;
-        c.symprec_angstrom = symprec;
-        c.rwp = e.rwp;
-        c.rwp2 = e.rwp2_profile;
-        c.gof = e.rexp > 0 ? e.rwp / e.rexp : 0;
-        c.y_calc = e.y_calc;
-        c.scale = e.scale;
-        return true;
-      }
-    } catch (const Error&) {
-      // spglib could not handle this tolerance, or the short fit failed (or was cut by the budget)
     }
+    if (!raised) break;
   }
+  if (found) return true;
   try {
     c.crystal = primitive_standard_cell(c.refined, 1e-3);
   } catch (const Error&) {
@@ -242,7 +252,7 @@ std::vector<SymmetricLattice> symmetric_lattices(const Lattice& cell) {
       if (number <= 2 || (!out.empty() && out.back().space_group == number)) continue;
       // Rows are vectors: (a_s b_s c_s) = (a b c) P⁻¹ becomes M_s = P⁻ᵀ M.
       const Lattice conventional(ds.transformation.inverse().transpose() * sym.lattice.matrix());
-      out.push_back({conventional, system_of_space_group(number), ds.space_group.international.substr(0, 1), number,
+      out.push_back({conventional, crystal_system_of_space_group(number), ds.space_group.international.substr(0, 1), number,
                      ds.transformation});
     } catch (const Error&) {
       // spglib failed at this tolerance

@@ -6,6 +6,7 @@
 #include "pxrd/direct_space.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/simulator.hpp"
+#include "pxrd/symmetry.hpp"
 #include "pxrd/units.hpp"
 
 using namespace pxrd;
@@ -30,6 +31,23 @@ Crystal rutile(double a, double c, double x) {
 Eigen::Vector3d wrapped(Eigen::Vector3d d) {
   for (int k = 0; k < 3; ++k) d(k) -= std::round(d(k));
   return d;
+}
+// A simulated Cu Kα pattern of crystallites `size_angstrom` wide (sinc² peaks), 2θ from two_theta_min_deg to 90°.
+PowderData nano_data(const Crystal& crystal, double size_angstrom, double two_theta_min_deg, bool debye_waller = true) {
+  ProfileOptions sim;
+  sim.size_angstrom = size_angstrom;
+  sim.debye_waller = debye_waller;
+  GridOptions grid;
+  grid.x_min = two_theta_min_deg;
+  return powder_data_from_pattern(simulate_pattern(crystal, radiation_from_string("CuKa"), sim, grid), two_theta_min_deg, 90);
+}
+// The fits' sinc² start profile for that size, with a Gaussian part of W (deg²).
+ProfileParams sinc2_start(const PowderData& data, double size_angstrom, double w) {
+  ProfileParams p0;
+  p0.sinc2_size = true;
+  p0.w = w;
+  p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / size_angstrom);
+  return p0;
 }
 }  // namespace
 
@@ -111,6 +129,64 @@ class TestRietveld : public QObject {
     const RietveldResult already = rietveld_exchange_descent(data, rietveld_evaluate(data, truth, prof), 4, cancel);
     QCOMPARE(already.crystal.sites[0].frac, truth.sites[0].frac);
   }
+  void triclinicRefinementOfASymmetricStartIsConsistent() {
+    // Rutile started in P1: the refinement's own R_wp must be that of the structure it returns. Reflections
+    // grouped once in the tetragonal start cell and kept at one d let a free cell split them unseen (a 10 Å
+    // PrMn7O12 reported 0.0013 and re-evaluated at 0.030).
+    const Crystal truth = rutile(4.594, 2.959, 0.3048);
+    const PowderData data = nano_data(truth, 15, 10);
+    const ProfileParams p0 = sinc2_start(data, 15, 0.01);
+    Crystal start = rutile(4.65, 3.0, 0.29);
+    CancelToken cancel;
+    const RietveldResult r = rietveld_refine(data, start, CrystalSystem::Triclinic, p0, RietveldOptions{}, cancel);
+    const RietveldResult again = rietveld_evaluate(data, r.crystal, r.profile);
+    qInfo() << "P1 refinement R_wp" << r.rwp << "re-evaluated" << again.rwp;
+    QVERIFY(std::abs(r.rwp - again.rwp) < 1e-6 + 1e-3 * r.rwp);
+    // The same reflections, regrouped for a cell that is no longer tetragonal: (100) and (010) split.
+    const auto groups = enumerate_reflections(truth.lattice, 1.0);
+    const auto split = regroup_reflections(groups, Lattice::from_parameters(4.60, 4.58, 2.959, 90, 90, 90));
+    std::size_t hkls = 0, hkls_split = 0;
+    for (const auto& g : groups) hkls += g.hkls.size();
+    for (const auto& g : split) hkls_split += g.hkls.size();
+    QCOMPARE(hkls_split, hkls);
+    QVERIFY(split.size() > groups.size());
+  }
+  void spaceGroupRefinementPinsBroadPeaks() {
+    // Rutile at 10 Å (peaks ~8° wide): started with the cell 2 % too large and O at x = 0.29, in P4_2/mnm the
+    // refinement has 2 cell and 1 coordinate parameters and must find the truth and keep the group.
+    const Crystal truth = rutile(4.594, 2.959, 0.3048);
+    // Binned as the solver bins broad patterns (about 8 points per FWHM).
+    const PowderData data = bin_powder_data(nano_data(truth, 10, 5, false), 40);
+    const ProfileParams p0 = sinc2_start(data, 10, 0.0004);
+    Crystal start = rutile(1.02 * 4.594, 1.02 * 2.959, 0.29);
+    for (Site& s : start.sites) s.b_iso_angstrom2 = 0;
+    CancelToken cancel;
+    // Cell and coordinates only: the size is known (a free Caglioti U trades off against it), and B of broad
+    // peaks trades off against a misplaced O while the coordinates are held (its own stage).
+    RietveldOptions options;
+    options.refine_zero = false;
+    options.refine_profile = false;
+    options.refine_b_iso = false;
+    options.b_iso_start_angstrom2 = 0;
+    const RietveldResult r = rietveld_refine_in_space_group(data, start, p0, options, cancel);
+    const LatticeParameters lp = r.crystal.lattice.parameters();
+    const double x_o = wrapped(r.crystal.sites[2].frac - r.crystal.sites[0].frac)(0);
+    qInfo() << "R_wp" << r.rwp << "a" << lp.a_angstrom << "c" << lp.c_angstrom << "x(O)" << x_o << "parameters"
+             << r.n_parameters << "system" << crystal_system_name(r.system);
+    QCOMPARE(find_space_group(r.crystal, 1e-4).number, 136);
+    QVERIFY(r.system == CrystalSystem::Tetragonal);
+    QVERIFY(r.rwp < 0.01);
+    QVERIFY(std::abs(lp.a_angstrom / 4.594 - 1) < 0.002 && std::abs(lp.c_angstrom / 2.959 - 1) < 0.002);
+    QVERIFY(std::abs(lp.alpha_deg - 90) < 1e-6 && std::abs(lp.gamma_deg - 90) < 1e-6);
+    QVERIFY(std::abs(x_o - 0.3048) < 0.005);
+    // Cell 2 and x(O) 1 (plus scale and 8 background terms): P1 would have 6 + 18.
+    QCOMPARE(r.n_parameters, 3 + 1 + 8);
+    // A start that lost the symmetry is refined in the group it still has: more free parameters.
+    Crystal broken = start;
+    broken.sites[2].frac += Eigen::Vector3d(0.01, 0, 0.02);
+    const RietveldResult lower = rietveld_refine_in_space_group(data, broken, p0, options, cancel, 1e-4);
+    QVERIFY(lower.n_parameters > r.n_parameters);
+  }
   void specialPositionsDoNotStallB() {
     // NaCl (every atom on a special position) at 30 Å, B = 0 in the data, started from B = 0.5 Å²: B must still
     // refine to ~0. Coordinates and B refined together used to stall at the start (R_wp 0.042).
@@ -122,16 +198,8 @@ class TestRietveld : public QObject {
       nacl.sites.push_back(site("Cl", 17, t[0] + 0.5, t[1], t[2]));
     }
     nacl.wrap_to_unit_cell();
-    ProfileOptions sim;
-    sim.size_angstrom = 30;
-    sim.debye_waller = false;
-    GridOptions grid;
-    grid.x_min = 10;
-    const PowderData data = powder_data_from_pattern(simulate_pattern(nacl, radiation_from_string("CuKa"), sim, grid), 10, 90);
-    ProfileParams p0;
-    p0.sinc2_size = true;
-    p0.w = 0.01;
-    p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 30);
+    const PowderData data = nano_data(nacl, 30, 10, false);
+    const ProfileParams p0 = sinc2_start(data, 30, 0.01);
     CancelToken cancel;
     const RietveldResult r = rietveld_refine(data, nacl, CrystalSystem::Cubic, p0, RietveldOptions{}, cancel);
     qInfo() << "R_wp" << r.rwp << "B" << r.crystal.sites[0].b_iso_angstrom2 << r.crystal.sites[1].b_iso_angstrom2;
