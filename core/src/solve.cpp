@@ -161,8 +161,8 @@ class DeadlineCancel {
 // returns false when none does (the candidate stays P1). Each space group found gets one short refinement under
 // its constraints (cell metric, special positions, orbits), kept when it fits better than the symmetrized
 // structure as it stands: symmetrizing a cell refined without constraints moves sharp peaks, and broad peaks pin
-// the group's few parameters far better than P1's many.
-bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const RietveldOptions& options,
+// the group's few parameters far better than P1's many. Without `refine` (--no-refine) nothing is re-fitted.
+bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const RietveldOptions& options, bool refine,
                           const CancelToken& cancel) {
   const double allowed_rwp = c.rwp + std::max(0.005, 0.05 * c.rwp);
   std::vector<int> refined_groups;
@@ -179,7 +179,7 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const Riet
         if (found && sg.number <= c.space_group_number) continue;  // the second pass looks only for a higher group
         RietveldResult best = rietveld_evaluate(data, sym, c.profile);
         bool refined = false;
-        if (sg.number > 1 &&
+        if (refine && sg.number > 1 &&
             std::find(refined_groups.begin(), refined_groups.end(), sg.number) == refined_groups.end() &&
             !cancel.cancelled()) {
           refined_groups.push_back(sg.number);  // one refinement per group
@@ -811,7 +811,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     c.gof = r.gof;
     c.n_parameters = r.n_parameters;
     c.y_calc = r.y_calc;
-    symmetrize_candidate(fit_data, c, refine_options, refine_deadline.token());
+    symmetrize_candidate(fit_data, c, refine_options, options.refine, refine_deadline.token());
     if (binned) {
       const RietveldResult full = rietveld_evaluate(data, c.crystal, c.profile);
       c.rwp = full.rwp;
