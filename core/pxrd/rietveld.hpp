@@ -48,7 +48,8 @@ RietveldResult rietveld_refine(const PowderData& data, const Crystal& start, Cry
 // Refinement under the space group `start` has at symprec_angstrom (give a symmetrized structure, in any cell):
 // the metric moves only as the group's rotations allow, and each orbit's first site only within its site
 // symmetry, the other sites following as its images. Far fewer parameters than P1: broad (nanocrystalline) peaks
-// cannot pin a free cell and free coordinates, but can pin these. Throws Error when the symmetry is not found.
+// cannot pin a free cell and free coordinates, but can pin these. Throws Error when spglib fails or a site is
+// not an image of its orbit's first site within the tolerance.
 RietveldResult rietveld_refine_in_space_group(const PowderData& data, const Crystal& start,
                                               const ProfileParams& start_profile, const RietveldOptions& options,
                                               const CancelToken& cancel, double symprec_angstrom = 1e-3);

@@ -20,10 +20,16 @@ Eigen::Matrix<double, 6, 1> metric_vector(const Eigen::Matrix3d& g) {
   return v;
 }
 
-// Throws Error for a metric that is not positive definite.
-Lattice lattice_from_metric(const Eigen::Matrix<double, 6, 1>& v) {
+// The inverse of metric_vector.
+Eigen::Matrix3d metric_matrix(const Eigen::Matrix<double, 6, 1>& v) {
   Eigen::Matrix3d g;
   g << v(0), v(5), v(4), v(5), v(1), v(3), v(4), v(3), v(2);
+  return g;
+}
+
+// Throws Error for a metric that is not positive definite.
+Lattice lattice_from_metric(const Eigen::Matrix<double, 6, 1>& v) {
+  const Eigen::Matrix3d g = metric_matrix(v);
   if (Eigen::LLT<Eigen::Matrix3d>(g).info() != Eigen::Success) throw Error("the cell metric is not positive definite");
   const double a = std::sqrt(g(0, 0)), b = std::sqrt(g(1, 1)), c = std::sqrt(g(2, 2));
   auto angle = [](double cosine) { return rad_to_deg(std::acos(std::clamp(cosine, -1.0, 1.0))); };
@@ -63,10 +69,7 @@ SpaceGroupConstraints space_group_constraints(const Crystal& crystal, double sym
   for (const SymmetryOperation& op : ds.operations) rotations.push_back(op.rotation.cast<double>());
   Eigen::Matrix<double, 6, 6> metric_projector = Eigen::Matrix<double, 6, 6>::Zero();
   for (int j = 0; j < 6; ++j) {
-    Eigen::Matrix<double, 6, 1> unit = Eigen::Matrix<double, 6, 1>::Zero();
-    unit(j) = 1;
-    Eigen::Matrix3d e;
-    e << unit(0), unit(5), unit(4), unit(5), unit(1), unit(3), unit(4), unit(3), unit(2);
+    const Eigen::Matrix3d e = metric_matrix(Eigen::Matrix<double, 6, 1>::Unit(j));
     Eigen::Matrix3d average = Eigen::Matrix3d::Zero();
     for (const Eigen::Matrix3d& r : rotations) average += r.transpose() * e * r;
     metric_projector.col(j) = metric_vector(average / static_cast<double>(rotations.size()));
