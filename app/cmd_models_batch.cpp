@@ -18,19 +18,20 @@ void print_batch_help() {
                "                         (paths relative to the manifest's folder)\n"
                "  -o, --out DIR          one folder per item plus DIR/batch_summary.csv\n"
                "  --restart              solve every item again (default: resume, skipping solved items)\n"
-               "  -k, --time-budget, --seed, --model, --no-model, --no-refine, --max-atoms, --quiet: as for solve\n"
+               "  -k, --time-budget, --seed, --model, --no-model, --no-refine, --max-atoms, --cell-content,\n"
+               "  --quiet: as for solve\n"
                "Exit codes: 0 every item solved; 1 some failed or fit poorly (see the summary); 2 bad manifest;\n"
                "130 cancelled (the summary says which items ran).\n";
 }
 
 int run_batch_command(const std::vector<std::string>& argv) {
-  Args args(argv, {"--no-model", "--no-refine", "--restart", "--quiet", "--help"});
+  Args args(argv, {"--no-model", "--no-refine", "--cell-content", "--restart", "--quiet", "--help"});
   if (args.has("--help")) {
     print_batch_help();
     return 0;
   }
   args.check_known({"-o", "--out", "-k", "--time-budget", "--seed", "--model", "--no-model", "--no-refine",
-                    "--max-atoms", "--restart", "--quiet", "--help"});
+                    "--max-atoms", "--cell-content", "--restart", "--quiet", "--help"});
   const std::vector<std::string> files = positionals_of(
       args, {"-o", "--out", "-k", "--time-budget", "--seed", "--model", "--max-atoms"});
   if (files.size() != 1) throw InputError("batch", 0, "give exactly one manifest (see --help)");

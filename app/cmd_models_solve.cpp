@@ -46,6 +46,8 @@ void print_solve_help() {
                "  --no-model             classical only: indexing, Le Bail, direct-space search\n"
                "  --no-refine            skip the Rietveld refinement\n"
                "  --max-atoms N          largest cell content tried (48)\n"
+               "  --cell-content         the formula is one cell's content (Tb2Ga2I2, as a CIF gives it): the\n"
+               "                         primitive cell then holds 1 or 2 TbGaI; without it any Z is tried\n"
                "  --force                write into DIR even if it holds an earlier summary.json\n"
                "  --quiet                no progress on stderr\n"
                "Ctrl-C stops the search and writes the candidates found so far (exit 130).\n"
@@ -61,13 +63,14 @@ bool poor_fit(const SolveResult& r) {
 }
 
 int run_solve(const std::vector<std::string>& argv) {
-  Args args(argv, {"--no-model", "--no-refine", "--force", "--quiet", "--help"});
+  Args args(argv, {"--no-model", "--no-refine", "--cell-content", "--force", "--quiet", "--help"});
   if (args.has("--help")) {
     print_solve_help();
     return 0;
   }
   args.check_known({"--formula", "-o", "--out", "--wavelength", "-k", "--time-budget", "--seed", "--size-angstrom",
-                    "--range", "--model", "--no-model", "--no-refine", "--max-atoms", "--force", "--quiet", "--help"});
+                    "--range", "--model", "--no-model", "--no-refine", "--max-atoms", "--cell-content", "--force",
+                    "--quiet", "--help"});
   const std::vector<std::string> files =
       positionals_of(args, {"--formula", "-o", "--out", "--wavelength", "-k", "--time-budget", "--seed",
                             "--size-angstrom", "--model", "--max-atoms"});
@@ -133,6 +136,7 @@ void solve_options_from_args(const Args& args, SolveOptions& o) {
   o.refine = !args.has("--no-refine");
   o.use_generator = !args.has("--no-model");
   o.max_atoms = static_cast<int>(args.get_int("--max-atoms", 48));
+  o.formula_is_cell_content = args.has("--cell-content");
   if (args.has("--range")) {
     const auto r = args.get_list("--range");
     if (r.size() != 2) throw InputError("--range", 0, "give MIN MAX in degrees 2θ");

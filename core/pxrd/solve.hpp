@@ -29,6 +29,11 @@ struct SolveOptions {
   bool use_generator = true;            // false: ignore the generator (ablation "no model")
   bool refine = true;                   // false: no Rietveld (ablation "no refinement")
   int max_atoms = 48;                   // largest content searched (a centred cell is searched in its primitive cell)
+  // The formula is the content of one cell (as a CIF gives it: "Tb2Ga2I2"), so the primitive cell holds Z reduced
+  // units with Z dividing the formula's own multiple (2 here; 1 or 2 tried). Without it Z is free: "TbGaI" or
+  // "Hg2Cl2" only fix the ratio. Broad patterns barely constrain Z: a 10 Å TbGaI pattern is fitted as well with 12
+  // atoms as with the true 6.
+  bool formula_is_cell_content = false;
   int generator_samples = 32;
   std::optional<Lattice> given_cell;    // evaluation with the lattice given
   int threads = 2;                      // workers for the searches and refinements

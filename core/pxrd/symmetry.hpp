@@ -48,6 +48,11 @@ Crystal conventional_standard_cell(const Crystal& crystal, double symprec = 0.01
 // Same cell and atoms, with positions and metric averaged over the space group found at symprec, so that the
 // symmetry holds exactly (to ~1e-12). The lattice keeps its orientation.
 Crystal symmetrize(const Crystal& crystal, double symprec = 0.01);
+// One atom at the origin of `lattice`: spglib then sees only the lattice's own (holohedral) symmetry.
+Crystal lattice_point_crystal(const Lattice& lattice);
+// Operations of a space group in its standard setting (spglib's first Hall setting of the number: unique axis b,
+// hexagonal axes for R, origin choice 1), centring translations included. Throws Error outside 1..230.
+std::vector<SymmetryOperation> space_group_operations(int space_group_number);
 // "triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic". Throws Error outside 1..230.
 std::string crystal_system_of(int space_group_number);
 // "2.0.2": the spglib in use, for provenance.

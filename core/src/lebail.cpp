@@ -189,6 +189,40 @@ double pseudo_voigt(double dx_deg, double fwhm_deg, double eta) {
   return eta * l + (1 - eta) * g;
 }
 
+namespace {
+
+// sinc²(y) = (sin y / y)² from a table with linear interpolation (error below 4e-7 of the peak) for |y| < 64,
+// exactly beyond: the sine was two thirds of the time of a 10 Å fit.
+constexpr double kSincTableStep = 1.0 / 512;
+constexpr int kSincTableSize = 64 * 512 + 2;
+
+const std::vector<double>& sinc2_table() {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(kSincTableSize);
+    t[0] = 1;
+    for (int i = 1; i < kSincTableSize; ++i) {
+      const double y = i * kSincTableStep;
+      t[static_cast<std::size_t>(i)] = (std::sin(y) / y) * (std::sin(y) / y);
+    }
+    return t;
+  }();
+  return table;
+}
+
+inline double sinc2(double y) {
+  static const std::vector<double>& table = sinc2_table();
+  const double u = std::abs(y) / kSincTableStep;
+  if (u >= kSincTableSize - 1) {
+    const double s = std::sin(y) / y;
+    return s * s;
+  }
+  const int i = static_cast<int>(u);
+  const double f = u - i;
+  return table[static_cast<std::size_t>(i)] * (1 - f) + table[static_cast<std::size_t>(i) + 1] * f;
+}
+
+}  // namespace
+
 double sinc2_peak(double dx_deg, double sinc2_fwhm_deg, double gaussian_fwhm_deg) {
   // A narrow Gaussian only widens the peak a little: add the widths in quadrature (the quadrature below costs
   // five evaluations).
@@ -196,12 +230,7 @@ double sinc2_peak(double dx_deg, double sinc2_fwhm_deg, double gaussian_fwhm_deg
   const double width = convolve ? sinc2_fwhm_deg : std::hypot(sinc2_fwhm_deg, gaussian_fwhm_deg);
   // sinc²(y) = 1/2 at y = 1.391557, and ∫ sinc²(a Δ) dΔ = π / a.
   const double a = 2.0 * 1.391557 / width;
-  auto pure = [a](double d) {
-    const double y = a * d;
-    if (std::abs(y) < 1e-6) return a / kPi;
-    const double s = std::sin(y) / y;
-    return a / kPi * s * s;
-  };
+  auto pure = [a](double d) { return a / kPi * sinc2(a * d); };
   if (!convolve) return pure(dx_deg);
   // Physicists' Gauss–Hermite nodes and weights for n = 5 (Abramowitz & Stegun, Table 25.10).
   static constexpr double kNode[5] = {-2.020182870456086, -0.958572464613819, 0.0, 0.958572464613819,
@@ -267,8 +296,7 @@ void for_each_peak_point(const PowderData& data, const std::vector<ReflectionGro
         const double q_peak = k * std::sin(theta);
         for (std::size_t i = first; i < x.size() && x[i] <= centre + half; ++i) {
           const double y = a * (k * sin_theta[i] - q_peak);
-          const double sinc = std::abs(y) < 1e-6 ? 1.0 : std::sin(y) / y;
-          fn(g, i, scale * a / kPi * sinc * sinc * k * cos_theta[i] * per_deg);
+          fn(g, i, scale * a / kPi * sinc2(y) * k * cos_theta[i] * per_deg);
         }
         continue;
       }

@@ -20,6 +20,7 @@
 #include "pxrd/parallel.hpp"
 #include "pxrd/processing.hpp"
 #include "pxrd/rietveld.hpp"
+#include "pxrd/space_group_search.hpp"
 #include "pxrd/structure_matcher.hpp"
 #include "pxrd/symmetry.hpp"
 #include "pxrd/units.hpp"
@@ -61,11 +62,16 @@ double formula_volume_estimate(const Composition& reduced) {
   return v;
 }
 
+// Z values allowed by the formula: any, or the divisors of its multiple when it is one cell's content.
+bool z_allowed(int z, int z_divides) { return z_divides <= 0 || z_divides % z == 0; }
+
 // Formula units per cell worth trying: volume per atom between 6 and 60 Å³, formula volume within a factor 1.6 of
 // the estimate, at most `max_atoms` atoms, closest to the estimated formula volume first.
-std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many) {
+std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
+                              int z_divides) {
   std::vector<std::pair<double, int>> zs;
   for (int z = 1; z * atoms_per_formula <= max_atoms; ++z) {
+    if (!z_allowed(z, z_divides)) continue;
     const double v = volume / (z * atoms_per_formula);
     // Outside a factor 1.6 of the estimate (median error 6 %, 90th percentile 19 %) atoms overlap or float.
     const double log_ratio = std::log(volume / z / formula_volume);
@@ -103,6 +109,7 @@ struct PoolEntry {
   ProfileParams profile;
   std::string origin;
   double rwp = 1;
+  bool keep_symmetry = false;  // from the space-group search: refined under its group, not as P1
 };
 
 // Indices of the first `max_kept` items whose structures match none kept before them (in order; an item the
@@ -237,12 +244,7 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const Riet
 // fits cells with the constraints a real structure would have.
 std::vector<SymmetricLattice> symmetric_lattices(const Lattice& cell) {
   std::vector<SymmetricLattice> out;
-  Crystal point;
-  point.lattice = cell;
-  Site origin;
-  origin.element = "H";
-  origin.atomic_number = 1;
-  point.sites.push_back(origin);
+  const Crystal point = lattice_point_crystal(cell);
   const double edge = std::cbrt(cell.volume_angstrom3());
   for (double fraction : {0.06, 0.03}) {
     try {
@@ -391,6 +393,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   if (atoms_per_formula > options.max_atoms)
     throw InputError("formula", 0, options.formula + " has more atoms per formula unit than the solver tries (" +
                                        std::to_string(options.max_atoms) + ")");
+  const int z_divides = options.formula_is_cell_content ? comp.formula_units() : 0;
 
   // 1. Preprocessing: radiation, 2θ, usable range.
   Pattern pattern = input;
@@ -514,12 +517,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
             with_niggli_primitive(cells.front().lattice, centring_from_symbol(cells.front().centring));
         const Lattice hint = primitive_lattice(cells.front().lattice, centring);
         for (int z : z_candidates(hint.volume_angstrom3(), formula_volume, atoms_per_formula,
-                                  std::min(20, options.max_atoms), 2))
+                                  std::min(20, options.max_atoms), 2, z_divides))
           requests.push_back({z, hint});
       }
       if (requests.empty() || !options.given_cell)
         for (int z = 1; z <= 4 && z * atoms_per_formula <= std::min(20, options.max_atoms); ++z)
-          requests.push_back({z, std::nullopt});
+          if (z_allowed(z, z_divides)) requests.push_back({z, std::nullopt});
       if (requests.empty()) requests.push_back({1, std::nullopt});
       // Sampling runs until 30 % of the budget, but always gets at least 15 % of it even after a slow indexing;
       // a watchdog cancels it (not the run) at that point.
@@ -681,6 +684,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       std::size_t fit;
       int z;  // formula units in the searched (primitive) cell
       Centring centring;
+      bool space_group = false;  // a space-group search (broad peaks) rather than the P1/P-1 search
     };
     std::vector<Job> jobs;
     for (std::size_t oi = 0; oi < order.size() && oi < 3; ++oi) {
@@ -689,8 +693,16 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
       const int n = centring.multiplicity();
       for (int z : z_candidates(f.lattice.volume_angstrom3() / n, formula_volume, atoms_per_formula,
-                                options.max_atoms, oi == 0 ? 3 : 2))
+                                options.max_atoms, oi == 0 ? 3 : 2, z_divides))
         jobs.push_back({order[oi], z, centring});
+    }
+    // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
+    // space groups they can host, and those searches go first.
+    if (no_resolved_peaks) {
+      std::vector<Job> by_group;
+      for (const Job& j : jobs)
+        if (fits[j.fit].system != CrystalSystem::Triclinic) by_group.push_back({j.fit, j.z, j.centring, true});
+      jobs.insert(jobs.begin(), by_group.begin(), by_group.end());
     }
     if (jobs.empty() && samples.empty())
       throw InputError("formula", 0,
@@ -705,6 +717,28 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     parallel_for(jobs.size(), threads, [&](std::size_t j) {
       const LeBailResult& f = fits[jobs[j].fit];
       progress.report(0.25 + 0.45 * double(started++) / jobs.size(), "direct-space search");
+      if (jobs[j].space_group) {
+        SpaceGroupSearchOptions so;
+        so.seed = options.seed + 29 * j;
+        so.time_budget_s = search_budget;
+        so.refine = refine_options;
+        so.refine.iterations = 12;
+        try {
+          for (SpaceGroupSearchResult& r :
+               space_group_search(fit_data, primitive_lattice(f.lattice, jobs[j].centring),
+                                  cell_content(reduced, jobs[j].z), f.profile, so, cancel)) {
+            PoolEntry e{std::move(r.crystal), crystal_system_of_space_group(r.space_group_number), r.profile,
+                        "space-group search", r.rwp};
+            e.keep_symmetry = true;
+            found_by_job[j].push_back(std::move(e));
+          }
+        } catch (const Cancelled&) {
+          throw;
+        } catch (const Error&) {
+          // spglib could not analyse the cell: the P1 search covers it
+        }
+        return;
+      }
       // Peaks degrees wide: extracted intensities are arbitrary where peaks overlap, so the search compares
       // profiles instead, group by group (only near-coincident groups merged).
       IntensityTarget target = intensity_target_from_lebail(f, fit_data, no_resolved_peaks ? 0.05 : 0.5);
@@ -783,15 +817,21 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     if (options.refine && !result.cancelled && !cancelled_in_refinement && remaining() > 0) {
       progress.report(0.72 + 0.25 * double(refine_started++) / solved.size(), "Rietveld refinement");
       try {
-        r = rietveld_refine(fit_data, e.crystal, e.system, e.profile, refine_options, refine_deadline.token());
-        refined = true;
-        // Elements misplaced on the right framework: exchange them, then refine again.
-        const RietveldResult exchanged = rietveld_exchange_descent(fit_data, r, 4, refine_deadline.token());
-        if (exchanged.rwp < 0.98 * r.rwp) {
-          RietveldResult again =
-              rietveld_refine(fit_data, exchanged.crystal, e.system, exchanged.profile, refine_options,
-                              refine_deadline.token());
-          if (again.rwp < r.rwp) r = std::move(again);
+        if (e.keep_symmetry) {
+          // Exchanging two atoms would break the orbits: a symmetric candidate is only refined.
+          r = rietveld_refine_in_space_group(fit_data, e.crystal, e.profile, refine_options, refine_deadline.token());
+          refined = true;
+        } else {
+          r = rietveld_refine(fit_data, e.crystal, e.system, e.profile, refine_options, refine_deadline.token());
+          refined = true;
+          // Elements misplaced on the right framework: exchange them, then refine again.
+          const RietveldResult exchanged = rietveld_exchange_descent(fit_data, r, 4, refine_deadline.token());
+          if (exchanged.rwp < 0.98 * r.rwp) {
+            RietveldResult again =
+                rietveld_refine(fit_data, exchanged.crystal, e.system, exchanged.profile, refine_options,
+                                refine_deadline.token());
+            if (again.rwp < r.rwp) r = std::move(again);
+          }
         }
       } catch (const Cancelled&) {
         if (cancel.cancelled()) cancelled_in_refinement = true;

@@ -48,7 +48,8 @@ std::string solve_summary_json(const SolveResult& r, const SolveOptions& o, cons
   j << "  \"options\": {\"formula\": " << jstr(o.formula) << ", \"k\": " << o.k << ", \"time_budget_s\": "
     << jnum(o.time_budget_s) << ", \"seed\": " << o.seed << ", \"size_angstrom\": " << jnum(o.size_angstrom)
     << ", \"use_model\": " << (o.use_generator ? "true" : "false") << ", \"refine\": " << (o.refine ? "true" : "false")
-    << ", \"max_atoms\": " << o.max_atoms << "},\n";
+    << ", \"max_atoms\": " << o.max_atoms
+    << ", \"formula_is_cell_content\": " << (o.formula_is_cell_content ? "true" : "false") << "},\n";
   j << "  \"radiation\": {\"name\": " << jstr(r.radiation.name) << ", \"lambda1_angstrom\": "
     << jnum(r.radiation.lambda1_angstrom) << ", \"lambda2_angstrom\": " << jnum(r.radiation.lambda2_angstrom)
     << ", \"ratio\": " << jnum(r.radiation.ratio) << ", \"source\": " << jstr(r.radiation_note) << "},\n";

@@ -157,6 +157,36 @@ std::string crystal_system_of(int n) {
   return "cubic";
 }
 
+Crystal lattice_point_crystal(const Lattice& lattice) {
+  Crystal point;
+  point.lattice = lattice;
+  Site origin;
+  origin.element = "H";
+  origin.atomic_number = 1;
+  point.sites.push_back(origin);
+  return point;
+}
+
+std::vector<SymmetryOperation> space_group_operations(int space_group_number) {
+  if (space_group_number < 1 || space_group_number > 230)
+    throw Error("space group number " + std::to_string(space_group_number) + " is outside 1..230");
+  for (int hall = 1; hall <= 530; ++hall) {
+    if (spg_get_spacegroup_type(hall).number != space_group_number) continue;
+    int rotations[192][3][3];
+    double translations[192][3];
+    const int n = spg_get_symmetry_from_database(rotations, translations, hall);
+    if (n <= 0) spglib_fail("symmetry operations of space group " + std::to_string(space_group_number), 0);
+    std::vector<SymmetryOperation> ops(static_cast<std::size_t>(n));
+    for (int k = 0; k < n; ++k)
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) ops[k].rotation(i, j) = rotations[k][i][j];
+        ops[k].translation(i) = translations[k][i];
+      }
+    return ops;
+  }
+  throw Error("spglib has no setting of space group " + std::to_string(space_group_number));
+}
+
 std::string spglib_version() {
   return std::to_string(spg_get_major_version()) + "." + std::to_string(spg_get_minor_version()) + "." +
          std::to_string(spg_get_micro_version());

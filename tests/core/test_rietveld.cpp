@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "rutile.hpp"
 #include "pxrd/direct_space.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/simulator.hpp"
@@ -10,24 +11,10 @@
 #include "pxrd/units.hpp"
 
 using namespace pxrd;
+using pxrd::test::rutile;
+using pxrd::test::site;
 
 namespace {
-Site site(const char* el, int z, double x, double y, double w) {
-  Site s;
-  s.element = el;
-  s.atomic_number = z;
-  s.frac = Eigen::Vector3d(x, y, w);
-  s.b_iso_angstrom2 = 0.5;
-  return s;
-}
-// Rutile: Ti 2a (0,0,0), O 4f (x,x,0) with x = 0.3048 (P4_2/mnm).
-Crystal rutile(double a, double c, double x) {
-  Crystal cr;
-  cr.lattice = Lattice::from_parameters(a, a, c, 90, 90, 90);
-  cr.sites = {site("Ti", 22, 0, 0, 0), site("Ti", 22, 0.5, 0.5, 0.5), site("O", 8, x, x, 0),
-              site("O", 8, 1 - x, 1 - x, 0), site("O", 8, 0.5 + x, 0.5 - x, 0.5), site("O", 8, 0.5 - x, 0.5 + x, 0.5)};
-  return cr;
-}
 Eigen::Vector3d wrapped(Eigen::Vector3d d) {
   for (int k = 0; k < 3; ++k) d(k) -= std::round(d(k));
   return d;

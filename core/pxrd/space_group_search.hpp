@@ -1,0 +1,50 @@
+#pragma once
+// Direct-space search under space groups, for patterns whose peaks are too broad to pin free (P1) coordinates:
+// random structures built from whole orbits of a group (general and special positions) in a given cell, scored
+// against the pattern, the best refined under the group's constraints. A 10-atom P4/mbm structure has 2 free
+// coordinates and 2 cell lengths there, against 30 coordinates and 6 cell parameters in P1.
+#include <vector>
+
+#include "pxrd/cancel.hpp"
+#include "pxrd/crystal.hpp"
+#include "pxrd/lebail.hpp"
+#include "pxrd/rietveld.hpp"
+
+namespace pxrd {
+
+struct SpaceGroupSearchOptions {
+  int max_trials = 12;             // (group, axis setting) pairs tried, most frequent groups first
+  int starts_per_trial = 60;       // random symmetric structures scored per trial
+  int quick_per_trial = 8;         // the best of them refined briefly under the group
+  int refined_per_trial = 2;       // and the best of those refined fully
+  RietveldOptions refine = [] {   // the refinement under each group
+    RietveldOptions o;
+    o.iterations = 12;
+    o.refine_zero = false;
+    return o;
+  }();
+  double bump_factor = 0.75;       // minimum distance = factor × (r_cov,i + r_cov,j)
+  double time_budget_s = 5;
+  unsigned long long seed = 1;
+};
+
+struct SpaceGroupSearchResult {
+  Crystal crystal;                 // refined, in the group's conventional cell
+  int space_group_number = 1;      // the group searched (the refined structure may have more symmetry)
+  double rwp = 1;
+  ProfileParams profile;
+};
+
+// Space groups that a lattice can host in its own metric: the groups of its holohedry's crystal family with the
+// same centring, ordered by how often they occur in MP-20's training and validation splits (groups seen fewer
+// than 40 times there are left out). Throws Error when spglib cannot analyse the lattice.
+std::vector<int> space_groups_for_lattice(const Lattice& lattice);
+
+// `lattice`: a cell of the lattice (any setting; its metric symmetry decides the groups); `content`: atomic
+// numbers of the atoms in that cell. Results best R_wp first. Stops at the time budget or the cancel.
+std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, const Lattice& lattice,
+                                                       const std::vector<int>& content, const ProfileParams& profile,
+                                                       const SpaceGroupSearchOptions& options,
+                                                       const CancelToken& cancel);
+
+}  // namespace pxrd

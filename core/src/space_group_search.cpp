@@ -1,0 +1,365 @@
+#include "pxrd/space_group_search.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "pxrd/elements.hpp"
+#include "pxrd/error.hpp"
+#include "pxrd/rietveld.hpp"
+#include "pxrd/symmetry.hpp"
+
+namespace pxrd {
+
+namespace {
+
+// Structures per space group among the 24,502 entries of MP-20's train_partial, train_canonical_subset and val
+// splits (the "space group number" of each entry's description; groups seen at least 40 times). Only orders the
+// groups tried: a broad pattern cannot tell most of them apart, the prior can.
+const std::map<int, int> kMp20GroupCount = {
+    {225, 3772}, {139, 1187}, {12, 1144}, {62, 1023}, {194, 1023}, {166, 963}, {221, 772}, {63, 770}, {2, 635},
+    {123, 582},  {1, 564},    {216, 481}, {164, 466}, {14, 433},   {15, 416},  {129, 401}, {189, 380}, {71, 360},
+    {38, 359},   {8, 357},    {148, 332}, {191, 331}, {156, 308},  {187, 304}, {227, 287}, {160, 282}, {74, 253},
+    {65, 240},   {140, 238},  {5, 231},   {11, 227},  {193, 206},  {141, 178}, {44, 176},  {127, 171}, {6, 169},
+    {36, 155},   {186, 154},  {4, 141},   {107, 139}, {119, 129},  {10, 129},  {25, 126},  {136, 125}, {31, 121},
+    {82, 111},   {122, 109},  {72, 99},   {115, 99},  {229, 91},   {9, 87},    {7, 87},    {47, 86},   {204, 86},
+    {121, 86},   {59, 85},    {220, 82},  {87, 80},   {26, 72},    {70, 70},   {198, 70},  {167, 67},  {64, 66},
+    {99, 63},    {176, 62},   {146, 60},  {155, 59},  {88, 58},    {69, 53},   {58, 48},   {223, 47},  {55, 46},
+    {46, 46},    {109, 45},   {42, 43},   {13, 43},   {19, 42},    {163, 42}};
+
+struct Op {
+  Eigen::Matrix3d r;
+  Eigen::Vector3d t;
+};
+
+Eigen::Vector3d wrapped(const Eigen::Vector3d& x) { return x.array() - x.array().floor(); }
+Eigen::Vector3d nearest_image(const Eigen::Vector3d& d) { return d.array() - d.array().round(); }
+
+// Lattice points of a cell (fractional, in [0,1)), sorted, so that two cells' sets compare directly.
+std::vector<Eigen::Vector3d> sorted_points(std::vector<Eigen::Vector3d> v) {
+  for (Eigen::Vector3d& x : v) {
+    x = wrapped(x);
+    for (int i = 0; i < 3; ++i)
+      if (x(i) > 1 - 1e-6) x(i) = 0;
+  }
+  std::sort(v.begin(), v.end(), [](const Eigen::Vector3d& a, const Eigen::Vector3d& b) {
+    for (int i = 0; i < 3; ++i)
+      if (std::abs(a(i) - b(i)) > 1e-6) return a(i) < b(i);
+    return false;
+  });
+  return v;
+}
+
+bool same_points(const std::vector<Eigen::Vector3d>& a, const std::vector<Eigen::Vector3d>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if ((a[i] - b[i]).cwiseAbs().maxCoeff() > 1e-6) return false;
+  return true;
+}
+
+struct Holohedry {
+  Lattice conventional;                     // rows a, b, c of the standard conventional cell
+  std::vector<Eigen::Vector3d> points;      // its lattice points (centring)
+  std::string system;                       // of the holohedry's group
+};
+
+Holohedry holohedry_of(const Lattice& lattice) {
+  const Crystal dot = lattice_point_crystal(lattice);
+  const double symprec = 1e-3 * std::cbrt(lattice.volume_angstrom3());
+  Holohedry h;
+  h.system = crystal_system_of(find_space_group(dot, symprec).number);
+  const Crystal conv = conventional_standard_cell(dot, symprec);
+  h.conventional = conv.lattice;
+  for (const Site& p : conv.sites) h.points.push_back(p.frac);
+  h.points = sorted_points(h.points);
+  return h;
+}
+
+bool family_hosts(const std::string& holohedry_system, const std::string& group_system) {
+  if (holohedry_system == "hexagonal") return group_system == "hexagonal" || group_system == "trigonal";
+  return holohedry_system == group_system;
+}
+
+std::vector<Eigen::Vector3d> centring_of(const std::vector<SymmetryOperation>& ops) {
+  std::vector<Eigen::Vector3d> out;
+  for (const SymmetryOperation& op : ops)
+    if (op.rotation == Eigen::Matrix3i::Identity()) out.push_back(op.translation);
+  return sorted_points(out);
+}
+
+// One axis setting of a group in the holohedry's conventional cell: the axes permuted (orthorhombic groups are
+// not symmetric under axis exchange: Pnma's a is not its b).
+struct Trial {
+  int space_group = 1;
+  Lattice lattice;
+  std::vector<Op> ops;
+};
+
+std::vector<Trial> trials_for(const Holohedry& h, const std::vector<int>& groups, int max_trials) {
+  static const int kPermutations[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}, {2, 1, 0}};
+  std::vector<Trial> out;
+  for (int g : groups) {
+    const std::vector<SymmetryOperation> ops = space_group_operations(g);
+    const std::vector<Eigen::Vector3d> centring = centring_of(ops);
+    const int n_perm = h.system == "orthorhombic" ? 6 : 1;
+    std::vector<Lattice> seen;
+    for (int p = 0; p < n_perm && static_cast<int>(out.size()) < max_trials; ++p) {
+      // Odd permutations also reverse the new c, keeping the cell right-handed (a symmetry of the lattice).
+      Eigen::Matrix3d rows;
+      for (int i = 0; i < 3; ++i) rows.row(i) = h.conventional.matrix().row(kPermutations[p][i]);
+      if (p >= 3) rows.row(2) *= -1;
+      std::vector<Eigen::Vector3d> points;
+      for (const Eigen::Vector3d& x : h.points) {
+        Eigen::Vector3d y;
+        for (int i = 0; i < 3; ++i) y(i) = x(kPermutations[p][i]);
+        if (p >= 3) y(2) = -y(2);
+        points.push_back(y);
+      }
+      if (!same_points(sorted_points(points), centring)) continue;
+      const Lattice lattice(rows);
+      bool duplicate = false;  // equal axes (a = b) give the same trial twice
+      for (const Lattice& l : seen)
+        duplicate = duplicate || (l.metric_tensor() - lattice.metric_tensor()).cwiseAbs().maxCoeff() < 1e-6;
+      if (duplicate) continue;
+      seen.push_back(lattice);
+      Trial t;
+      t.space_group = g;
+      t.lattice = lattice;
+      for (const SymmetryOperation& op : ops) t.ops.push_back({op.rotation.cast<double>(), op.translation});
+      out.push_back(std::move(t));
+    }
+    if (static_cast<int>(out.size()) >= max_trials) break;
+  }
+  return out;
+}
+
+// The orbit of x after moving x onto the special position whose stabiliser gathers the images within `snap`
+// (Å): averaging a point with its images under the stabiliser puts it on the stabiliser's fixed set. Empty when
+// distinct images end up closer than `min_self` (a point near, but not on, a special position).
+std::vector<Eigen::Vector3d> snapped_orbit(const std::vector<Op>& ops, const Eigen::Matrix3d& to_cart,
+                                           Eigen::Vector3d x, double snap, double min_self) {
+  for (int it = 0; it < 8; ++it) {
+    Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+    int n = 0;
+    for (const Op& op : ops) {
+      const Eigen::Vector3d d = nearest_image(op.r * x + op.t - x);
+      if ((to_cart * d).norm() < snap) {
+        sum += x + d;
+        ++n;
+      }
+    }
+    const Eigen::Vector3d moved = sum / n;
+    const double step = (to_cart * nearest_image(moved - x)).norm();
+    x = wrapped(moved);
+    if (step < 1e-9) break;
+  }
+  std::vector<Eigen::Vector3d> orbit;
+  for (const Op& op : ops) {
+    const Eigen::Vector3d y = wrapped(op.r * x + op.t);
+    bool same = false;
+    for (const Eigen::Vector3d& o : orbit) {
+      const double d = (to_cart * nearest_image(y - o)).norm();
+      if (d < 1e-4) {
+        same = true;
+        break;
+      }
+      if (d < min_self) return {};
+    }
+    if (!same) orbit.push_back(y);
+  }
+  return orbit;
+}
+
+double min_distance_to(const Eigen::Matrix3d& to_cart, const Eigen::Vector3d& x, const std::vector<Eigen::Vector3d>& others) {
+  double best = 1e30;
+  for (const Eigen::Vector3d& o : others) {
+    const Eigen::Vector3d d = nearest_image(x - o);
+    for (int i = -1; i <= 1; ++i)
+      for (int j = -1; j <= 1; ++j)
+        for (int k = -1; k <= 1; ++k) best = std::min(best, (to_cart * (d + Eigen::Vector3d(i, j, k))).norm());
+  }
+  return best;
+}
+
+// Points x with R x + t = x + n for one operation and a lattice vector n: a point, a line or a plane.
+struct FixedSet {
+  Eigen::Vector3d point;
+  Eigen::MatrixXd directions;  // 3 × (0, 1 or 2), fractional
+};
+
+std::vector<FixedSet> fixed_sets_of(const std::vector<Op>& ops) {
+  std::vector<FixedSet> out;
+  for (const Op& op : ops) {
+    if (op.r.isIdentity()) continue;
+    const Eigen::Matrix3d a = Eigen::Matrix3d::Identity() - op.r;
+    const Eigen::JacobiSVD<Eigen::Matrix3d> svd(a, Eigen::ComputeFullU | Eigen::ComputeFullV);
+    std::vector<int> null;
+    for (int k = 0; k < 3; ++k)
+      if (svd.singularValues()(k) < 1e-9) null.push_back(k);
+    for (int i = -1; i <= 1; ++i)
+      for (int j = -1; j <= 1; ++j)
+        for (int k = -1; k <= 1; ++k) {
+          const Eigen::Vector3d rhs = op.t + Eigen::Vector3d(i, j, k);
+          const Eigen::Vector3d x0 = svd.solve(rhs);
+          if ((a * x0 - rhs).norm() > 1e-6) continue;  // a screw axis or a glide: no fixed point
+          FixedSet f;
+          f.point = wrapped(x0);
+          f.directions.resize(3, static_cast<Eigen::Index>(null.size()));
+          for (std::size_t m = 0; m < null.size(); ++m) f.directions.col(static_cast<Eigen::Index>(m)) = svd.matrixV().col(null[m]);
+          out.push_back(std::move(f));
+        }
+  }
+  return out;
+}
+
+// A random structure of whole orbits with the given atoms per species, or an empty crystal after too many
+// rejected orbits (a content the group cannot hold, or no room).
+Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<int, int>>& counts, double bump,
+                                   double b_iso, std::mt19937_64& rng) {
+  const Eigen::Matrix3d to_cart = t.lattice.matrix().transpose();
+  // Snapping beyond half the shortest lattice translation would merge lattice-translated images.
+  double shortest = 1e30;
+  for (const Op& op : t.ops)
+    if (op.r.isIdentity() && op.t.norm() > 1e-9) shortest = std::min(shortest, (to_cart * nearest_image(op.t)).norm());
+  for (int i = 0; i < 3; ++i) shortest = std::min(shortest, t.lattice.matrix().row(i).norm());
+  const double snap_max = std::min(2.0, 0.45 * shortest);
+  const std::vector<FixedSet> fixed_sets = fixed_sets_of(t.ops);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<std::pair<int, int>> order = counts;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<int> placed_z;
+  std::vector<Eigen::Vector3d> placed;
+  for (const auto& [z, count] : order) {
+    int remaining = count;
+    const double own_min = bump * 2 * covalent_radius_angstrom(z);
+    for (int attempt = 0; remaining > 0 && attempt < 400; ++attempt) {
+      // A general position, a point of one operation's fixed set (an axis or a plane; the snap may then move
+      // it onto an intersection), or any point snapped with a wide radius.
+      Eigen::Vector3d x(unit(rng), unit(rng), unit(rng));
+      double snap = 1e-6;
+      const double pick = unit(rng);
+      if (pick < 0.45 && !fixed_sets.empty()) {
+        const FixedSet& f = fixed_sets[static_cast<std::size_t>(unit(rng) * fixed_sets.size()) % fixed_sets.size()];
+        x = f.point;
+        for (int k = 0; k < f.directions.cols(); ++k) x += (2 * unit(rng) - 1) * f.directions.col(k);
+        x = wrapped(x);
+        snap = unit(rng) < 0.5 ? 1e-6 : snap_max * unit(rng);
+      } else if (pick < 0.75) {
+        snap = snap_max * unit(rng);
+      }
+      const std::vector<Eigen::Vector3d> orbit = snapped_orbit(t.ops, to_cart, x, snap, own_min);
+      if (orbit.empty() || static_cast<int>(orbit.size()) > remaining) continue;
+      bool room = true;
+      for (std::size_t i = 0; i < placed.size() && room; ++i) {
+        const double dmin = bump * (covalent_radius_angstrom(z) + covalent_radius_angstrom(placed_z[i]));
+        room = min_distance_to(to_cart, placed[i], orbit) >= dmin;
+      }
+      if (!room) continue;
+      for (const Eigen::Vector3d& y : orbit) {
+        placed.push_back(y);
+        placed_z.push_back(z);
+      }
+      remaining -= static_cast<int>(orbit.size());
+    }
+    if (remaining > 0) return Crystal{};
+  }
+  Crystal c;
+  c.lattice = t.lattice;
+  for (std::size_t i = 0; i < placed.size(); ++i) {
+    Site s;
+    s.atomic_number = placed_z[i];
+    s.element = element_symbol(placed_z[i]);
+    s.frac = placed[i];
+    s.b_iso_angstrom2 = b_iso;
+    c.sites.push_back(s);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<int> space_groups_for_lattice(const Lattice& lattice) {
+  const Holohedry h = holohedry_of(lattice);
+  std::vector<std::pair<int, int>> ranked;
+  for (const auto& [g, count] : kMp20GroupCount)
+    if (family_hosts(h.system, crystal_system_of(g)) && same_points(centring_of(space_group_operations(g)), h.points))
+      ranked.push_back({-count, g});
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<int> out;
+  for (const auto& [count, g] : ranked) out.push_back(g);
+  return out;
+}
+
+std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, const Lattice& lattice,
+                                                       const std::vector<int>& content, const ProfileParams& profile,
+                                                       const SpaceGroupSearchOptions& options,
+                                                       const CancelToken& cancel) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (content.empty()) throw Error("space-group search: no atoms");
+  const Holohedry h = holohedry_of(lattice);
+  const double points_ratio = h.conventional.volume_angstrom3() / lattice.volume_angstrom3();
+  const int multiplicity = static_cast<int>(std::lround(points_ratio));
+  if (std::abs(points_ratio - multiplicity) > 1e-3 || multiplicity != static_cast<int>(h.points.size()))
+    throw Error("space-group search: the cell is not primitive (its conventional cell holds " +
+                std::to_string(points_ratio) + " of it)");
+  std::map<int, int> per_species;
+  for (int z : content) per_species[z] += multiplicity;
+  const std::vector<std::pair<int, int>> counts(per_species.begin(), per_species.end());
+
+  const RietveldOptions& refine = options.refine;
+  std::mt19937_64 rng(options.seed);
+  std::vector<SpaceGroupSearchResult> out;
+  for (const Trial& t : trials_for(h, space_groups_for_lattice(lattice), options.max_trials)) {
+    if (elapsed() > options.time_budget_s) break;
+    cancel.throw_if_cancelled();
+    std::vector<std::pair<double, Crystal>> scored;
+    int failures = 0;
+    for (int s = 0; static_cast<int>(scored.size()) < options.starts_per_trial && s < 3 * options.starts_per_trial &&
+                    (failures < 20 || !scored.empty());
+         ++s) {
+      Crystal c = random_symmetric_structure(t, counts, options.bump_factor, refine.b_iso_start_angstrom2, rng);
+      if (c.sites.empty()) {
+        ++failures;  // the group cannot hold this content in this cell (or rarely finds room)
+        continue;
+      }
+      try {
+        scored.push_back({rietveld_evaluate(data, c, profile).rwp, std::move(c)});
+      } catch (const Error&) {
+        // a degenerate structure
+      }
+    }
+    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // In a cell a few per cent off, an unrefined start's score says little: a short refinement of several
+    // starts, then a full one of the best of those.
+    RietveldOptions quick = refine;
+    quick.iterations = std::min(refine.iterations, 4);
+    std::vector<RietveldResult> short_fits;
+    for (std::size_t i = 0; i < scored.size() && static_cast<int>(i) < options.quick_per_trial; ++i) {
+      if (elapsed() > options.time_budget_s) break;
+      try {
+        short_fits.push_back(rietveld_refine_in_space_group(data, scored[i].second, profile, quick, cancel));
+      } catch (const Error&) {
+        // spglib could not confirm the group, or a singular fit
+      }
+    }
+    std::sort(short_fits.begin(), short_fits.end(),
+              [](const RietveldResult& a, const RietveldResult& b) { return a.rwp < b.rwp; });
+    for (std::size_t i = 0; i < short_fits.size() && static_cast<int>(i) < options.refined_per_trial; ++i) {
+      if (elapsed() > options.time_budget_s) break;
+      try {
+        RietveldResult r = rietveld_refine_in_space_group(data, short_fits[i].crystal, short_fits[i].profile, refine, cancel);
+        out.push_back({std::move(r.crystal), t.space_group, r.rwp, r.profile});
+      } catch (const Error&) {
+        out.push_back({std::move(short_fits[i].crystal), t.space_group, short_fits[i].rwp, short_fits[i].profile});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const SpaceGroupSearchResult& a, const SpaceGroupSearchResult& b) { return a.rwp < b.rwp; });
+  return out;
+}
+
+}  // namespace pxrd

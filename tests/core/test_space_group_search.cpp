@@ -1,0 +1,84 @@
+// Direct-space search under space groups: the groups a lattice can host, and rutile found from a 10 Å pattern in
+// a cell a few per cent off.
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+
+#include "rutile.hpp"
+#include "pxrd/lebail.hpp"
+#include "pxrd/radiation.hpp"
+#include "pxrd/simulator.hpp"
+#include "pxrd/space_group_search.hpp"
+#include "pxrd/structure_matcher.hpp"
+#include "pxrd/symmetry.hpp"
+#include "pxrd/units.hpp"
+
+using namespace pxrd;
+using pxrd::test::rutile;
+
+class TestSpaceGroupSearch : public QObject {
+  Q_OBJECT
+ private slots:
+  void operationsFromTheDatabase() {
+    QCOMPARE(space_group_operations(225).size(), std::size_t(192));  // Fm-3m: 48 rotations × 4 centring vectors
+    QCOMPARE(space_group_operations(136).size(), std::size_t(16));
+    QCOMPARE(space_group_operations(1).size(), std::size_t(1));
+    QVERIFY_THROWS_EXCEPTION(Error, space_group_operations(231));
+  }
+
+  void groupsOfALattice() {
+    // A primitive tetragonal lattice hosts primitive tetragonal groups only, P4/mmm (the most frequent) first.
+    const std::vector<int> tp = space_groups_for_lattice(Lattice::from_parameters(4.6, 4.6, 3.0, 90, 90, 90));
+    QVERIFY(!tp.empty());
+    QCOMPARE(tp.front(), 123);
+    for (int g : tp) {
+      QCOMPARE(QString::fromStdString(crystal_system_of(g)), QString("tetragonal"));
+      QVERIFY(g != 139 && g != 141);  // body-centred
+    }
+    QVERIFY(std::find(tp.begin(), tp.end(), 136) != tp.end());
+    // The primitive cell of an fcc lattice (a rhombohedron of 60°): the face-centred cubic groups.
+    const double a = 4.0 / std::sqrt(2.0);
+    const std::vector<int> fcc = space_groups_for_lattice(Lattice::from_parameters(a, a, a, 60, 60, 60));
+    QCOMPARE(fcc.front(), 225);
+    for (int g : fcc) QVERIFY(g == 225 || g == 216 || g == 227 || g == 196 || g == 202 || g == 203 || g == 209 || g == 210 || g == 219 || g == 226 || g == 228);
+  }
+
+  void findsRutileFromBroadPeaksInAnOffCell() {
+    const Crystal truth = rutile(4.594, 2.959, 0.3048);
+    ProfileOptions sim;
+    sim.size_angstrom = 10;
+    sim.debye_waller = false;
+    GridOptions grid;
+    grid.x_min = 5;
+    const PowderData data = bin_powder_data(
+        powder_data_from_pattern(simulate_pattern(truth, radiation_from_string("CuKa"), sim, grid), 5, 90), 40);
+    ProfileParams p0;
+    p0.sinc2_size = true;
+    p0.w = 0.0004;
+    p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 10);
+    // a 2 % long, c 2 % short: what a lattice from broad peaks is like.
+    const Lattice off = Lattice::from_parameters(1.02 * 4.594, 1.02 * 4.594, 0.98 * 2.959, 90, 90, 90);
+    SpaceGroupSearchOptions options;
+    options.time_budget_s = 1e6;  // trials, not time, bound the search: the result does not depend on the machine
+    options.max_trials = 6;
+    options.seed = 7;
+    options.refine.refine_profile = false;
+    CancelToken cancel;
+    const std::vector<SpaceGroupSearchResult> found =
+        space_group_search(data, off, {22, 22, 8, 8, 8, 8}, p0, options, cancel);
+    QVERIFY(!found.empty());
+    for (std::size_t i = 1; i < found.size(); ++i) QVERIFY(found[i - 1].rwp <= found[i].rwp);
+    const SpaceGroupSearchResult& best = found.front();
+    const LatticeParameters lp = best.crystal.lattice.parameters();
+    qInfo() << "best: group" << best.space_group_number << "R_wp" << best.rwp << "a" << lp.a_angstrom << "c"
+            << lp.c_angstrom << "of" << found.size();
+    QVERIFY(best.rwp < 0.01);
+    QVERIFY(match_structures(truth, best.crystal, MatchTolerances{0.2, 0.3, 5}).matched);
+    QCOMPARE(find_space_group(best.crystal, 1e-3).number, 136);
+    QVERIFY(std::abs(lp.a_angstrom / 4.594 - 1) < 0.005 && std::abs(lp.c_angstrom / 2.959 - 1) < 0.005);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSpaceGroupSearch)
+#include "test_space_group_search.moc"
