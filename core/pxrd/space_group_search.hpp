@@ -37,7 +37,7 @@ struct SpaceGroupSearchResult {
 
 // Space groups that a lattice can host in its own metric: the groups of its holohedry's crystal family with the
 // same centring, ordered by how often they occur in MP-20's training and validation splits (groups seen fewer
-// than 40 times there are left out). Throws Error when spglib cannot analyse the lattice.
+// than 10 times there are left out). Throws Error when spglib cannot analyse the lattice.
 std::vector<int> space_groups_for_lattice(const Lattice& lattice);
 
 // `lattice`: a cell of the lattice (any setting; its metric symmetry decides the groups); `content`: atomic
