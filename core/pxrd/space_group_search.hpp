@@ -29,7 +29,7 @@ struct SpaceGroupSearchOptions {
 };
 
 struct SpaceGroupSearchResult {
-  Crystal crystal;                 // refined, in the group's conventional cell
+  Crystal crystal;                 // refined, in a primitive cell of the group's lattice
   int space_group_number = 1;      // the group searched (the refined structure may have more symmetry)
   double rwp = 1;
   ProfileParams profile;

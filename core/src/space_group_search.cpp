@@ -97,9 +97,42 @@ std::vector<Eigen::Vector3d> centring_of(const std::vector<SymmetryOperation>& o
 // not symmetric under axis exchange: Pnma's a is not its b).
 struct Trial {
   int space_group = 1;
-  Lattice lattice;
+  Lattice lattice;                 // conventional
   std::vector<Op> ops;
+  Eigen::Matrix3d to_primitive;    // rows: primitive vectors in conventional fractional coordinates
 };
+
+// Three shortest lattice vectors (centring vectors included) that span a primitive cell, as rows in conventional
+// fractional coordinates. Structures are scored and refined in it: a centred conventional cell has n times the
+// atoms and n times the reflections, the systematically absent ones included.
+Eigen::Matrix3d primitive_basis(const std::vector<Eigen::Vector3d>& centring, const Eigen::Matrix3d& rows) {
+  if (centring.size() <= 1) return Eigen::Matrix3d::Identity();
+  std::vector<Eigen::Vector3d> vectors;
+  for (const Eigen::Vector3d& t : centring)
+    for (int i = -1; i <= 1; ++i)
+      for (int j = -1; j <= 1; ++j)
+        for (int k = -1; k <= 1; ++k) {
+          const Eigen::Vector3d v = t + Eigen::Vector3d(i, j, k);
+          if (v.norm() > 1e-9) vectors.push_back(v);
+        }
+  std::stable_sort(vectors.begin(), vectors.end(), [&](const Eigen::Vector3d& a, const Eigen::Vector3d& b) {
+    return (rows.transpose() * a).norm() < (rows.transpose() * b).norm();
+  });
+  const double det_primitive = 1.0 / static_cast<double>(centring.size());
+  for (std::size_t a = 0; a < vectors.size(); ++a)
+    for (std::size_t b = a + 1; b < vectors.size(); ++b)
+      for (std::size_t c = b + 1; c < vectors.size(); ++c) {
+        Eigen::Matrix3d m;
+        m.row(0) = vectors[a];
+        m.row(1) = vectors[b];
+        m.row(2) = vectors[c];
+        const double det = m.determinant();
+        if (std::abs(std::abs(det) - det_primitive) > 1e-6) continue;
+        if (det < 0) m.row(2) *= -1;
+        return m;
+      }
+  throw Error("space-group search: no primitive cell for the centring");
+}
 
 std::vector<Trial> trials_for(const Holohedry& h, const std::vector<int>& groups, int max_trials) {
   static const int kPermutations[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}, {2, 1, 0}};
@@ -131,6 +164,7 @@ std::vector<Trial> trials_for(const Holohedry& h, const std::vector<int>& groups
       Trial t;
       t.space_group = g;
       t.lattice = lattice;
+      t.to_primitive = primitive_basis(centring, rows);
       for (const SymmetryOperation& op : ops) t.ops.push_back({op.rotation.cast<double>(), op.translation});
       out.push_back(std::move(t));
     }
@@ -269,13 +303,19 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
     }
     if (remaining > 0) return Crystal{};
   }
+  // In the primitive cell: x_conv = Mᵀ x_prim; the images under the centring fall on one site.
   Crystal c;
-  c.lattice = t.lattice;
+  c.lattice = Lattice(t.to_primitive * t.lattice.matrix());
+  const Eigen::Matrix3d to_prim_frac = t.to_primitive.transpose().inverse();
   for (std::size_t i = 0; i < placed.size(); ++i) {
+    const Eigen::Vector3d x = wrapped(to_prim_frac * placed[i]);
+    bool seen = false;
+    for (const Site& s : c.sites) seen = seen || nearest_image(s.frac - x).cwiseAbs().maxCoeff() < 1e-6;
+    if (seen) continue;
     Site s;
     s.atomic_number = placed_z[i];
     s.element = element_symbol(placed_z[i]);
-    s.frac = placed[i];
+    s.frac = x;
     s.b_iso_angstrom2 = b_iso;
     c.sites.push_back(s);
   }

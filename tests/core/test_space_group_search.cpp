@@ -16,6 +16,7 @@
 
 using namespace pxrd;
 using pxrd::test::rutile;
+using pxrd::test::site;
 
 class TestSpaceGroupSearch : public QObject {
   Q_OBJECT
@@ -77,6 +78,45 @@ class TestSpaceGroupSearch : public QObject {
     QVERIFY(match_structures(truth, best.crystal, MatchTolerances{0.2, 0.3, 5}).matched);
     QCOMPARE(find_space_group(best.crystal, 1e-3).number, 136);
     QVERIFY(std::abs(lp.a_angstrom / 4.594 - 1) < 0.005 && std::abs(lp.c_angstrom / 2.959 - 1) < 0.005);
+  }
+
+  // A centred lattice: rock salt from its 10 Å pattern, searched from the fcc primitive cell 2 % too large. The
+  // structures are built in the conventional cell and scored in the primitive one: two atoms, Fm-3m.
+  void findsRockSaltInTheFccPrimitiveCell() {
+    Crystal truth;
+    truth.lattice = Lattice::from_parameters(5.64, 5.64, 5.64, 90, 90, 90);
+    const double fcc[4][3] = {{0, 0, 0}, {0, 0.5, 0.5}, {0.5, 0, 0.5}, {0.5, 0.5, 0}};
+    for (const auto& t : fcc) {
+      truth.sites.push_back(site("Na", 11, t[0], t[1], t[2]));
+      truth.sites.push_back(site("Cl", 17, t[0] + 0.5, t[1], t[2]));
+    }
+    truth.wrap_to_unit_cell();
+    ProfileOptions sim;
+    sim.size_angstrom = 10;
+    sim.debye_waller = false;
+    GridOptions grid;
+    grid.x_min = 5;
+    const PowderData data = bin_powder_data(
+        powder_data_from_pattern(simulate_pattern(truth, radiation_from_string("CuKa"), sim, grid), 5, 90), 40);
+    ProfileParams p0;
+    p0.sinc2_size = true;
+    p0.w = 0.0004;
+    p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 10);
+    const double a = 1.02 * 5.64 / std::sqrt(2.0);
+    SpaceGroupSearchOptions options;
+    options.time_budget_s = 1e6;
+    options.max_trials = 3;
+    options.refine.refine_profile = false;
+    CancelToken cancel;
+    const std::vector<SpaceGroupSearchResult> found =
+        space_group_search(data, Lattice::from_parameters(a, a, a, 60, 60, 60), {11, 17}, p0, options, cancel);
+    QVERIFY(!found.empty());
+    const SpaceGroupSearchResult& best = found.front();
+    qInfo() << "best: group" << best.space_group_number << "R_wp" << best.rwp << "atoms" << best.crystal.size();
+    QCOMPARE(best.crystal.size(), std::size_t(2));
+    QCOMPARE(find_space_group(best.crystal, 1e-3).number, 225);
+    QVERIFY(best.rwp < 0.01);
+    QVERIFY(match_structures(truth, best.crystal, MatchTolerances{0.2, 0.3, 5}).matched);
   }
 };
 
