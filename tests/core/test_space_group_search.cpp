@@ -18,6 +18,26 @@ using namespace pxrd;
 using pxrd::test::rutile;
 using pxrd::test::site;
 
+namespace {
+// The Cu Kα pattern of 10 Å crystallites, binned as the solver bins broad patterns, and its start profile.
+PowderData pattern_10_angstrom(const Crystal& truth) {
+  ProfileOptions sim;
+  sim.size_angstrom = 10;
+  sim.debye_waller = false;
+  GridOptions grid;
+  grid.x_min = 5;
+  return bin_powder_data(
+      powder_data_from_pattern(simulate_pattern(truth, radiation_from_string("CuKa"), sim, grid), 5, 90), 40);
+}
+ProfileParams sinc2_profile_10_angstrom(const PowderData& data) {
+  ProfileParams p0;
+  p0.sinc2_size = true;
+  p0.w = 0.0004;
+  p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 10);
+  return p0;
+}
+}  // namespace
+
 class TestSpaceGroupSearch : public QObject {
   Q_OBJECT
  private slots:
@@ -47,17 +67,8 @@ class TestSpaceGroupSearch : public QObject {
 
   void findsRutileFromBroadPeaksInAnOffCell() {
     const Crystal truth = rutile(4.594, 2.959, 0.3048);
-    ProfileOptions sim;
-    sim.size_angstrom = 10;
-    sim.debye_waller = false;
-    GridOptions grid;
-    grid.x_min = 5;
-    const PowderData data = bin_powder_data(
-        powder_data_from_pattern(simulate_pattern(truth, radiation_from_string("CuKa"), sim, grid), 5, 90), 40);
-    ProfileParams p0;
-    p0.sinc2_size = true;
-    p0.w = 0.0004;
-    p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 10);
+    const PowderData data = pattern_10_angstrom(truth);
+    const ProfileParams p0 = sinc2_profile_10_angstrom(data);
     // a 2 % long, c 2 % short: what a lattice from broad peaks is like.
     const Lattice off = Lattice::from_parameters(1.02 * 4.594, 1.02 * 4.594, 0.98 * 2.959, 90, 90, 90);
     SpaceGroupSearchOptions options;
@@ -91,17 +102,8 @@ class TestSpaceGroupSearch : public QObject {
       truth.sites.push_back(site("Cl", 17, t[0] + 0.5, t[1], t[2]));
     }
     truth.wrap_to_unit_cell();
-    ProfileOptions sim;
-    sim.size_angstrom = 10;
-    sim.debye_waller = false;
-    GridOptions grid;
-    grid.x_min = 5;
-    const PowderData data = bin_powder_data(
-        powder_data_from_pattern(simulate_pattern(truth, radiation_from_string("CuKa"), sim, grid), 5, 90), 40);
-    ProfileParams p0;
-    p0.sinc2_size = true;
-    p0.w = 0.0004;
-    p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 10);
+    const PowderData data = pattern_10_angstrom(truth);
+    const ProfileParams p0 = sinc2_profile_10_angstrom(data);
     const double a = 1.02 * 5.64 / std::sqrt(2.0);
     SpaceGroupSearchOptions options;
     options.time_budget_s = 1e6;
