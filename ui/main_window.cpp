@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QActionGroup>
+#include <QCheckBox>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -208,7 +209,12 @@ void MainWindow::build_docks() {
   auto* sf = new QFormLayout(solve);
   formula_ = new QLineEdit;
   formula_->setObjectName("formula");
-  formula_->setPlaceholderText(tr("e.g. Ce4O8 (full cell content)"));
+  formula_->setPlaceholderText(tr("e.g. CeO2, or Ce4O8 for a cell's content"));
+  cell_content_ = new QCheckBox(tr("Exact cell content"));
+  cell_content_->setObjectName("cellContent");
+  cell_content_->setToolTip(tr("The formula is one cell's content (Tb2Ga2I2 as a CIF gives it): the primitive cell "
+                               "then holds 1 or 2 TbGaI. Unchecked, any number of formula units is tried. Broad "
+                               "(nanocrystalline) patterns barely tell Z apart, so give it when you know it."));
   count_ = new QSpinBox;
   count_->setRange(1, 1000);
   count_->setValue(10);
@@ -247,6 +253,7 @@ void MainWindow::build_docks() {
   solve_log_->setFixedHeight(solve_log_->fontMetrics().lineSpacing() * 2 + 10);  // scrolls; keeps the dock short
   solve_log_->setLineWrapMode(QPlainTextEdit::WidgetWidth);
   sf->addRow(tr("Formula"), formula_);
+  sf->addRow(QString(), cell_content_);
   sf->addRow(tr("Candidates"), count_);
   sf->addRow(tr("Time budget"), budget_);
   sf->addRow(tr("Device"), device_);
@@ -578,6 +585,7 @@ bool MainWindow::start_solve(const QString& formula, int candidates, double time
   if (formula_->text() != formula) formula_->setText(formula);
   SolveRequest req;
   req.formula = formula.trimmed().toStdString();
+  req.formula_is_cell_content = cell_content_->isChecked();
   req.candidates = candidates;
   req.time_budget_s = time_budget_s;
   req.use_cuda = device_->currentIndex() == 1;

@@ -11,6 +11,7 @@
 
 class QAction;
 class QActionGroup;
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -112,6 +113,7 @@ class MainWindow : public QMainWindow {
   QComboBox* pattern_combo_;
   QComboBox* axis_combo_;
   QLineEdit* formula_;
+  QCheckBox* cell_content_;
   QSpinBox* count_;
   QDoubleSpinBox* budget_;
   QComboBox* device_;

@@ -82,6 +82,7 @@ SolveFunction default_solve_function() {
     const std::string generator_name = generator ? generator->name() : std::string();
     SolveOptions options;
     options.formula = request.formula;
+    options.formula_is_cell_content = request.formula_is_cell_content;
     options.radiation = request.radiation;
     options.k = request.candidates;
     options.time_budget_s = request.time_budget_s;

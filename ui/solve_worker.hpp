@@ -18,6 +18,7 @@ namespace pxrd::ui {
 
 struct SolveRequest {
   std::string formula;
+  bool formula_is_cell_content = false;  // Z must divide the formula's multiple (SolveOptions)
   int candidates = 10;
   double time_budget_s = 30;
   bool use_cuda = false;

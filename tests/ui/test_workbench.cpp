@@ -1,6 +1,7 @@
 // Workbench tests (run under xvfb-run): files, drops, processing with undo, candidates, exports, project files,
 // the 3D scene and view, batch mode, and a solve that is cancelled while the event loop stays responsive.
 #include <QApplication>
+#include <QCheckBox>
 #include <QDropEvent>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -383,6 +384,29 @@ class TestWorkbench : public QObject {
     QCOMPARE(int(view.scene().atoms.size()), 125);  // (2·2+1)³ sites of the rock-salt lattice
     QTemporaryDir dir;
     QVERIFY(view.export_image(dir.filePath("v.png")));
+  }
+
+  // The "Exact cell content" box reaches the solver with the formula.
+  void cell_content_box_reaches_the_request() {
+    MainWindow w;
+    w.set_quiet(true);
+    QCOMPARE(w.open_files({data("nacl_cuka.xy")}), 1);
+    const Crystal nacl = read_cif(data("nacl.cif").toStdString());
+    std::atomic<int> seen{-1};
+    w.worker()->set_solve_function([&](const SolveRequest& r, const CancelToken&, ProgressSink&, SolveSink& sink) {
+      seen = r.formula_is_cell_content ? 1 : 0;
+      sink.candidate(nacl, "test double");
+    });
+    QSignalSpy finished(&w, &MainWindow::solve_finished);
+    QVERIFY(w.start_solve("Na4Cl4", 3, 10));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(seen.load(), 0);
+    auto* box = w.findChild<QCheckBox*>("cellContent");
+    QVERIFY(box);
+    box->setChecked(true);
+    QVERIFY(w.start_solve("Na4Cl4", 3, 10));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(seen.load(), 1);
   }
 
   void batch_goes_on_past_failures() {
