@@ -1,7 +1,6 @@
 #include "pxrd/space_group_search.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -93,6 +92,30 @@ std::vector<Eigen::Vector3d> centring_of(const std::vector<SymmetryOperation>& o
   return sorted_points(out);
 }
 
+// A group the holohedry's lattice can host, with its operations (spglib's standard setting).
+struct HostedGroup {
+  int number = 1;
+  std::vector<SymmetryOperation> ops;
+  std::vector<Eigen::Vector3d> centring;
+};
+
+// Same crystal family and the same centring vectors as the holohedry's conventional cell, most frequent first.
+std::vector<HostedGroup> hosted_groups(const Holohedry& h) {
+  std::vector<std::pair<int, int>> ranked;
+  for (const auto& [g, count] : kMp20GroupCount)
+    if (family_hosts(h.system, crystal_system_of(g))) ranked.push_back({-count, g});
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<HostedGroup> out;
+  for (const auto& [count, g] : ranked) {
+    HostedGroup hg;
+    hg.number = g;
+    hg.ops = space_group_operations(g);
+    hg.centring = centring_of(hg.ops);
+    if (same_points(hg.centring, h.points)) out.push_back(std::move(hg));
+  }
+  return out;
+}
+
 // One axis setting of a group in the holohedry's conventional cell: the axes permuted (orthorhombic groups are
 // not symmetric under axis exchange: Pnma's a is not its b).
 struct Trial {
@@ -134,12 +157,11 @@ Eigen::Matrix3d primitive_basis(const std::vector<Eigen::Vector3d>& centring, co
   throw Error("space-group search: no primitive cell for the centring");
 }
 
-std::vector<Trial> trials_for(const Holohedry& h, const std::vector<int>& groups, int max_trials) {
+std::vector<Trial> trials_for(const Holohedry& h, const std::vector<HostedGroup>& groups, int max_trials) {
   static const int kPermutations[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}, {2, 1, 0}};
   std::vector<Trial> out;
-  for (int g : groups) {
-    const std::vector<SymmetryOperation> ops = space_group_operations(g);
-    const std::vector<Eigen::Vector3d> centring = centring_of(ops);
+  for (const HostedGroup& group : groups) {
+    const std::vector<Eigen::Vector3d>& centring = group.centring;
     const int n_perm = h.system == "orthorhombic" ? 6 : 1;
     std::vector<Lattice> seen;
     for (int p = 0; p < n_perm && static_cast<int>(out.size()) < max_trials; ++p) {
@@ -162,10 +184,10 @@ std::vector<Trial> trials_for(const Holohedry& h, const std::vector<int>& groups
       if (duplicate) continue;
       seen.push_back(lattice);
       Trial t;
-      t.space_group = g;
+      t.space_group = group.number;
       t.lattice = lattice;
       t.to_primitive = primitive_basis(centring, rows);
-      for (const SymmetryOperation& op : ops) t.ops.push_back({op.rotation.cast<double>(), op.translation});
+      for (const SymmetryOperation& op : group.ops) t.ops.push_back({op.rotation.cast<double>(), op.translation});
       out.push_back(std::move(t));
     }
     if (static_cast<int>(out.size()) >= max_trials) break;
@@ -325,14 +347,8 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
 }  // namespace
 
 std::vector<int> space_groups_for_lattice(const Lattice& lattice) {
-  const Holohedry h = holohedry_of(lattice);
-  std::vector<std::pair<int, int>> ranked;
-  for (const auto& [g, count] : kMp20GroupCount)
-    if (family_hosts(h.system, crystal_system_of(g)) && same_points(centring_of(space_group_operations(g)), h.points))
-      ranked.push_back({-count, g});
-  std::sort(ranked.begin(), ranked.end());
   std::vector<int> out;
-  for (const auto& [count, g] : ranked) out.push_back(g);
+  for (const HostedGroup& g : hosted_groups(holohedry_of(lattice))) out.push_back(g.number);
   return out;
 }
 
@@ -356,7 +372,7 @@ std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, c
   const RietveldOptions& refine = options.refine;
   std::mt19937_64 rng(options.seed);
   std::vector<SpaceGroupSearchResult> out;
-  for (const Trial& t : trials_for(h, space_groups_for_lattice(lattice), options.max_trials)) {
+  for (const Trial& t : trials_for(h, hosted_groups(h), options.max_trials)) {
     if (elapsed() > options.time_budget_s) break;
     cancel.throw_if_cancelled();
     std::vector<std::pair<double, Crystal>> scored;

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "rutile.hpp"
+#include "structures.hpp"
 #include "pxrd/direct_space.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/simulator.hpp"
@@ -11,8 +11,8 @@
 #include "pxrd/units.hpp"
 
 using namespace pxrd;
+using pxrd::test::rock_salt;
 using pxrd::test::rutile;
-using pxrd::test::site;
 
 namespace {
 Eigen::Vector3d wrapped(Eigen::Vector3d d) {
@@ -177,14 +177,7 @@ class TestRietveld : public QObject {
   void specialPositionsDoNotStallB() {
     // NaCl (every atom on a special position) at 30 Å, B = 0 in the data, started from B = 0.5 Å²: B must still
     // refine to ~0. Coordinates and B refined together used to stall at the start (R_wp 0.042).
-    Crystal nacl;
-    nacl.lattice = Lattice::from_parameters(5.6402, 5.6402, 5.6402, 90, 90, 90);
-    const double f[4][3] = {{0, 0, 0}, {0, 0.5, 0.5}, {0.5, 0, 0.5}, {0.5, 0.5, 0}};
-    for (const auto& t : f) {
-      nacl.sites.push_back(site("Na", 11, t[0], t[1], t[2]));
-      nacl.sites.push_back(site("Cl", 17, t[0] + 0.5, t[1], t[2]));
-    }
-    nacl.wrap_to_unit_cell();
+    const Crystal nacl = rock_salt(5.6402);
     const PowderData data = nano_data(nacl, 30, 10, false);
     const ProfileParams p0 = sinc2_start(data, 30, 0.01);
     CancelToken cancel;

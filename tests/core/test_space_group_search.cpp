@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "rutile.hpp"
+#include "structures.hpp"
 #include "pxrd/lebail.hpp"
 #include "pxrd/radiation.hpp"
 #include "pxrd/simulator.hpp"
@@ -15,8 +15,8 @@
 #include "pxrd/units.hpp"
 
 using namespace pxrd;
+using pxrd::test::rock_salt;
 using pxrd::test::rutile;
-using pxrd::test::site;
 
 namespace {
 // The Cu Kα pattern of 10 Å crystallites, binned as the solver bins broad patterns, and its start profile.
@@ -94,14 +94,7 @@ class TestSpaceGroupSearch : public QObject {
   // A centred lattice: rock salt from its 10 Å pattern, searched from the fcc primitive cell 2 % too large. The
   // structures are built in the conventional cell and scored in the primitive one: two atoms, Fm-3m.
   void findsRockSaltInTheFccPrimitiveCell() {
-    Crystal truth;
-    truth.lattice = Lattice::from_parameters(5.64, 5.64, 5.64, 90, 90, 90);
-    const double fcc[4][3] = {{0, 0, 0}, {0, 0.5, 0.5}, {0.5, 0, 0.5}, {0.5, 0.5, 0}};
-    for (const auto& t : fcc) {
-      truth.sites.push_back(site("Na", 11, t[0], t[1], t[2]));
-      truth.sites.push_back(site("Cl", 17, t[0] + 0.5, t[1], t[2]));
-    }
-    truth.wrap_to_unit_cell();
+    const Crystal truth = rock_salt(5.64);
     const PowderData data = pattern_10_angstrom(truth);
     const ProfileParams p0 = sinc2_profile_10_angstrom(data);
     const double a = 1.02 * 5.64 / std::sqrt(2.0);
