@@ -316,7 +316,19 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
   // Stage 0 aligns the peaks (cell, zero); stage 1 adds B; stage 2 coordinates; stage 3 the profile. B gets a
   // stage of its own: with atoms on special positions, forward differences see only curvature along those
   // coordinates, and their spurious steps can stall the first fit that includes them.
-  for (int stage = 0; stage < 4; ++stage) {
+  // Stage 4 runs only when B went negative: those B are set to 0 and held there while the rest is refitted (a
+  // negative B is unphysical, and clamping it after the fit would report a worse fit than the one found).
+  std::vector<bool> b_at_zero(m.species.size(), false);
+  for (int stage = 0; stage < 5; ++stage) {
+    if (stage == 4) {
+      bool any = false;
+      for (std::size_t s = 0; s < m.species.size() && options.refine_b_iso; ++s)
+        if (full[m.b_offset() + s] < 0) {
+          full[m.b_offset() + s] = 0;
+          b_at_zero[s] = any = true;
+        }
+      if (!any) break;
+    }
     std::vector<std::size_t> free;
     std::vector<double> steps;
     for (std::size_t k = 0; k < m.nc && options.refine_cell; ++k) {
@@ -328,11 +340,12 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
       free.push_back(o);
       steps.push_back(1e-4);
     }
-    if (options.refine_profile && stage == 3) {
+    if (options.refine_profile && stage >= 3) {
       free.insert(free.end(), {o + 1, o + 2, o + 3, o + 4});
       steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
     }
     for (std::size_t s = 0; s < m.species.size() && options.refine_b_iso && stage >= 1; ++s) {
+      if (b_at_zero[s]) continue;
       free.push_back(m.b_offset() + s);
       steps.push_back(1e-2);
     }
@@ -366,8 +379,7 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
     n_par = static_cast<int>(free.size()) + 1 + options.background_terms;
   }
   const std::vector<double>& p = full;
-  // The fit may go below B = 0 (a wall there stalls the damped steps); a negative B is unphysical, so the
-  // result reports B ≥ 0 and is evaluated with it.
+  // A B that went negative again in stage 4 (rare: only when another B moved) is reported as 0.
   Crystal refined = m.crystal_of(p);
   for (Site& site : refined.sites) site.b_iso_angstrom2 = std::max(site.b_iso_angstrom2, 0.0);
   return finish(data, m, refined, m.profile_of(p, base_profile, options.max_zero_deg), n_par);
