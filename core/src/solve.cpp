@@ -699,9 +699,17 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
     // space groups they can host, and those searches go first.
     if (no_resolved_peaks) {
+      // Among cells of one symmetry class, a Le Bail fit 1.5 times worse is a worse cell (a triclinic cell, with
+      // more free parameters, fits better than the true tetragonal one and is not compared): the group searches
+      // go to the best symmetric cells only (a 10 Å Tb2Ga2I2: 0.006 for the true hexagonal cell, 0.015 for two
+      // others, which took two thirds of the time).
+      double best_symmetric = 1;
+      for (const Job& j : jobs)
+        if (fits[j.fit].system != CrystalSystem::Triclinic) best_symmetric = std::min(best_symmetric, fits[j.fit].rwp);
       std::vector<Job> by_group;
       for (const Job& j : jobs)
-        if (fits[j.fit].system != CrystalSystem::Triclinic) by_group.push_back({j.fit, j.z, j.centring, true});
+        if (fits[j.fit].system != CrystalSystem::Triclinic && fits[j.fit].rwp <= 1.5 * best_symmetric + 0.002)
+          by_group.push_back({j.fit, j.z, j.centring, true});
       jobs.insert(jobs.begin(), by_group.begin(), by_group.end());
     }
     if (jobs.empty() && samples.empty())
@@ -710,16 +718,16 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                            std::to_string(fits[order[0]].lattice.volume_angstrom3()) +
                            " Å³ gives an impossible volume per atom); check the formula");
     const int threads = std::max(1, options.threads);
-    const double search_budget =
-        std::max(1.0, 0.6 * remaining()) / std::max<double>(1.0, std::ceil(double(jobs.size()) / threads));
+    const double rounds_per_thread = std::max(1.0, std::ceil(double(jobs.size()) / threads));
+    const double search_start_s = seconds_since(t0), search_end_s = search_start_s + std::max(1.0, 0.6 * remaining());
     std::vector<std::vector<PoolEntry>> found_by_job(jobs.size());
-    std::atomic<int> started{0};
-    parallel_for(jobs.size(), threads, [&](std::size_t j) {
+    auto run_job = [&](std::size_t j, int round, double search_budget) {
       const LeBailResult& f = fits[jobs[j].fit];
-      progress.report(0.25 + 0.45 * double(started++) / jobs.size(), "direct-space search");
+      const double searched = (seconds_since(t0) - search_start_s) / (search_end_s - search_start_s);
+      progress.report(0.25 + 0.45 * std::min(1.0, searched), "direct-space search");
       if (jobs[j].space_group) {
         SpaceGroupSearchOptions so;
-        so.seed = options.seed + 29 * j;
+        so.seed = options.seed + 29 * j + 1000003ULL * round;
         so.time_budget_s = search_budget;
         so.refine = refine_options;
         so.refine.iterations = 12;
@@ -758,7 +766,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       for (const Crystal& s : samples)
         if (s.sites.size() == content.size()) seeds.push_back(s);
       DirectSpaceOptions dso;
-      dso.seed = options.seed + 17 * j;
+      dso.seed = options.seed + 17 * j + 1000003ULL * round;
       dso.time_budget_s = search_budget;
       dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
       dso.centrosymmetric = true;
@@ -771,7 +779,14 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         found_by_job[j].push_back({centred ? d.crystal : expand_to_conventional(d.crystal, f.lattice, centring),
                                    centred ? CrystalSystem::Triclinic : f.system, f.profile,
                                    seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
-    });
+    };
+    // A search that runs out of groups or sweeps leaves time: further rounds with new seeds use it.
+    for (int round = 0; round < 8; ++round) {
+      const double search_budget =
+          std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)) / rounds_per_thread;
+      if (round > 0 && search_budget < 0.5) break;
+      parallel_for(jobs.size(), threads, [&](std::size_t j) { run_job(j, round, search_budget); });
+    }
     for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
     end_stage("direct-space search");
     // Generator samples as candidates of their own, in their own cell (profile of the best Le Bail fit).
