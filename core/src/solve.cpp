@@ -780,8 +780,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                                    centred ? CrystalSystem::Triclinic : f.system, f.profile,
                                    seeds.empty() ? "direct-space" : "generator+direct-space", d.r_intensity});
     };
-    // A search that runs out of groups or sweeps leaves time: further rounds with new seeds use it.
-    for (int round = 0; round < 8; ++round) {
+    // Broad peaks: a search that runs out of groups or sweeps leaves time, and further rounds with new seeds use it
+    // (more starts find more of the structures that fit alike). Sharp peaks: a search that ended has converged.
+    for (int round = 0; round < (no_resolved_peaks ? 8 : 1); ++round) {
       const double search_budget =
           std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)) / rounds_per_thread;
       if (round > 0 && search_budget < 0.5) break;
