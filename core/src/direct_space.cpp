@@ -8,6 +8,7 @@
 
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/phase_tables.hpp"
 #include "pxrd/scattering.hpp"
 #include "pxrd/units.hpp"
 
@@ -26,36 +27,14 @@ std::vector<double> group_intensities(const Crystal& crystal, const std::vector<
     if (k == kinds.size()) kinds.push_back(&site);
     kind_of.push_back(k);
   }
-  // exp(2πi n x_d) for every site from tables of powers: the phase of hkl is then two complex products instead
-  // of a sine and a cosine (this loop ran a third of a 10 Å solve).
-  int n_max[3] = {0, 0, 0};
+  std::array<int, 3> n_max = {0, 0, 0};
   for (const ReflectionGroup& g : groups)
     for (const auto& h : g.hkls)
       for (int d = 0; d < 3; ++d) n_max[d] = std::max(n_max[d], std::abs(h[d]));
+  std::vector<Eigen::Vector3d> frac;
+  for (const Site& site : crystal.sites) frac.push_back(site.frac);
+  const PhaseTables tables(frac, n_max);
   const std::size_t n_sites = crystal.sites.size();
-  std::vector<double> tre[3], tim[3];  // [(n + n_max) * n_sites + site]
-  for (int d = 0; d < 3; ++d) {
-    const std::size_t len = static_cast<std::size_t>(2 * n_max[d] + 1);
-    tre[d].assign(len * n_sites, 0.0);
-    tim[d].assign(len * n_sites, 0.0);
-    for (std::size_t i = 0; i < n_sites; ++i) {
-      const double t = 2 * kPi * crystal.sites[i].frac[d];
-      const double c = std::cos(t), sn = std::sin(t);
-      double re = 1, im = 0;
-      const std::size_t zero = static_cast<std::size_t>(n_max[d]) * n_sites + i;
-      tre[d][zero] = 1;
-      for (int n = 1; n <= n_max[d]; ++n) {
-        // Recurrence error grows like n ε: n_max is a few tens at most.
-        const double r2 = re * c - im * sn;
-        im = re * sn + im * c;
-        re = r2;
-        tre[d][zero + n * n_sites] = re;
-        tim[d][zero + n * n_sites] = im;
-        tre[d][zero - n * n_sites] = re;
-        tim[d][zero - n * n_sites] = -im;
-      }
-    }
-  }
   std::vector<double> amp(kinds.size());
   std::vector<double> out(groups.size(), 0.0);
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -68,18 +47,14 @@ std::vector<double> group_intensities(const Crystal& crystal, const std::vector<
       amp[k] = xray_form_factor(kinds[k]->atomic_number, s) * kinds[k]->occupancy *
                std::exp(-kinds[k]->b_iso_angstrom2 * s * s);
     for (const auto& h : groups[g].hkls) {
-      const double* xr = &tre[0][static_cast<std::size_t>(h[0] + n_max[0]) * n_sites];
-      const double* xi = &tim[0][static_cast<std::size_t>(h[0] + n_max[0]) * n_sites];
-      const double* yr = &tre[1][static_cast<std::size_t>(h[1] + n_max[1]) * n_sites];
-      const double* yi = &tim[1][static_cast<std::size_t>(h[1] + n_max[1]) * n_sites];
-      const double* zr = &tre[2][static_cast<std::size_t>(h[2] + n_max[2]) * n_sites];
-      const double* zi = &tim[2][static_cast<std::size_t>(h[2] + n_max[2]) * n_sites];
+      const PhaseTables::Rows rows = tables.rows(h[0], h[1], h[2]);
       double re = 0, im = 0;
       for (std::size_t i = 0; i < n_sites; ++i) {
-        const double ar = xr[i] * yr[i] - xi[i] * yi[i], ai = xr[i] * yi[i] + xi[i] * yr[i];
+        double pr, pi;
+        rows.phase(i, pr, pi);
         const double a = amp[kind_of[i]];
-        re += a * (ar * zr[i] - ai * zi[i]);
-        im += a * (ar * zi[i] + ai * zr[i]);
+        re += a * pr;
+        im += a * pi;
       }
       sum += 2 * (re * re + im * im);
     }
@@ -216,22 +191,12 @@ struct State {
 };
 
 void atom_phases(const Problem& p, const Eigen::Vector3d& x, std::vector<Complex>& out) {
-  auto powers = [](double t, int n) {
-    std::vector<Complex> v(static_cast<std::size_t>(2 * n + 1));
-    const Complex e(std::cos(2 * kPi * t), std::sin(2 * kPi * t));
-    v[static_cast<std::size_t>(n)] = 1;
-    for (int i = 1; i <= n; ++i) {
-      v[static_cast<std::size_t>(n + i)] = v[static_cast<std::size_t>(n + i - 1)] * e;
-      v[static_cast<std::size_t>(n - i)] = std::conj(v[static_cast<std::size_t>(n + i)]);
-    }
-    return v;
-  };
-  const auto px = powers(x(0), p.hmax), py = powers(x(1), p.kmax), pz = powers(x(2), p.lmax);
+  const PhaseTables tables({x}, {p.hmax, p.kmax, p.lmax});
   out.resize(p.hkls.size());
   for (std::size_t j = 0; j < p.hkls.size(); ++j) {
-    const Hkl& h = p.hkls[j];
-    out[j] = px[static_cast<std::size_t>(h.h + p.hmax)] * py[static_cast<std::size_t>(h.k + p.kmax)] *
-             pz[static_cast<std::size_t>(h.l + p.lmax)];
+    double re, im;
+    tables.rows(p.hkls[j].h, p.hkls[j].k, p.hkls[j].l).phase(0, re, im);
+    out[j] = Complex(re, im);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/parallel.hpp"
+#include "pxrd/phase_tables.hpp"
 #include "pxrd/scattering.hpp"
 #include "pxrd/units.hpp"
 
@@ -75,29 +76,20 @@ std::vector<RawReflection> structure_factors(const Crystal& crystal, double g_mi
     order.insert(order.end(), atoms.begin(), atoms.end());
     species.push_back({c, key.first, key.second, begin, static_cast<int>(order.size())});
   }
-  const int n_atoms = static_cast<int>(order.size());
 
   // Index bounds: |h| = |g·a| <= |g||a|.
   int hmax[3];
   for (int d = 0; d < 3; ++d) hmax[d] = static_cast<int>(std::floor(g_max * m.row(d).norm() + 1e-9));
 
-  // Phase tables, real and imaginary parts apart (std::complex multiplication checks for NaN and is slow).
-  // Table d holds exp(2πi·n·x_d) for n = −hmax..hmax; table 0 also carries the occupancy.
-  std::vector<double> tre[3], tim[3];
-  for (int d = 0; d < 3; ++d) {
-    const int len = 2 * hmax[d] + 1;
-    tre[d].resize(static_cast<std::size_t>(len) * n_atoms);
-    tim[d].resize(static_cast<std::size_t>(len) * n_atoms);
-    for (int n = -hmax[d]; n <= hmax[d]; ++n)
-      for (int j = 0; j < n_atoms; ++j) {
-        const Site& s = crystal.sites[order[j]];
-        const double w = d == 0 ? s.occupancy : 1.0;
-        const double phase = 2.0 * kPi * n * s.frac[d];
-        const std::size_t idx = static_cast<std::size_t>(n + hmax[d]) * n_atoms + j;
-        tre[d][idx] = w * std::cos(phase);
-        tim[d][idx] = w * std::sin(phase);
-      }
+  // Phase tables over the sorted atoms; axis 0 also carries the occupancy.
+  std::vector<Eigen::Vector3d> sorted_frac;
+  std::vector<double> occupancy;
+  for (int j : order) {
+    const Site& site = crystal.sites[static_cast<std::size_t>(j)];
+    sorted_frac.push_back(site.frac);
+    occupancy.push_back(site.occupancy);
   }
+  const PhaseTables tables(sorted_frac, {hmax[0], hmax[1], hmax[2]}, occupancy);
 
   // Enumerate points inside the shell.
   const Eigen::Matrix3d r = crystal.lattice.reciprocal_matrix();  // rows a*, b*, c*
@@ -137,20 +129,15 @@ std::vector<RawReflection> structure_factors(const Crystal& crystal, double g_mi
         fs[t] = (species[t].z - 41.78214 * s2 * sum) * std::exp(-species[t].b_iso * s2);
       }
     }
-    const double* hr = &tre[0][static_cast<std::size_t>(rr.h + hmax[0]) * n_atoms];
-    const double* hi = &tim[0][static_cast<std::size_t>(rr.h + hmax[0]) * n_atoms];
-    const double* kr = &tre[1][static_cast<std::size_t>(rr.k + hmax[1]) * n_atoms];
-    const double* ki = &tim[1][static_cast<std::size_t>(rr.k + hmax[1]) * n_atoms];
-    const double* lr = &tre[2][static_cast<std::size_t>(rr.l + hmax[2]) * n_atoms];
-    const double* li = &tim[2][static_cast<std::size_t>(rr.l + hmax[2]) * n_atoms];
+    const PhaseTables::Rows rows = tables.rows(rr.h, rr.k, rr.l);
     double fre = 0, fim = 0;
     for (std::size_t t = 0; t < species.size(); ++t) {
       double sre = 0, sim = 0;
       for (int j = species[t].begin; j < species[t].end; ++j) {
-        const double are = hr[j] * kr[j] - hi[j] * ki[j];
-        const double aim = hr[j] * ki[j] + hi[j] * kr[j];
-        sre += are * lr[j] - aim * li[j];
-        sim += are * li[j] + aim * lr[j];
+        double re, im;
+        rows.phase(static_cast<std::size_t>(j), re, im);
+        sre += re;
+        sim += im;
       }
       fre += fs[t] * sre;
       fim += fs[t] * sim;

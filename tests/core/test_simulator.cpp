@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "pxrd/error.hpp"
+#include "pxrd/phase_tables.hpp"
 #include "pxrd/scattering.hpp"
 #include "pxrd/simulator.hpp"
 #include "pxrd/units.hpp"
@@ -82,6 +83,26 @@ double fwhm_at(const std::vector<double>& x, const std::vector<double>& y, std::
 class TestSimulator : public QObject {
   Q_OBJECT
  private slots:
+  void phase_tables_equal_the_exponential() {
+    // The recurrence of powers against exp(2πi (hx + ky + lz)) itself, up to |n| = 40, with a weight on axis 0.
+    const std::vector<Eigen::Vector3d> frac = {{0.1234, 0.9876, 0.5}, {0.0, 0.333333, 0.771}, {0.61, 0.25, 0.0042}};
+    const std::vector<double> weight = {1.0, 0.5, 0.25};
+    const pxrd::PhaseTables tables(frac, {40, 7, 40}, weight);
+    double worst = 0;
+    for (int h = -40; h <= 40; h += 3)
+      for (int k = -7; k <= 7; ++k)
+        for (int l = -40; l <= 40; l += 5)
+          for (std::size_t j = 0; j < frac.size(); ++j) {
+            double re, im;
+            tables.rows(h, k, l).phase(j, re, im);
+            const double t = 2 * pxrd::kPi * (h * frac[j](0) + k * frac[j](1) + l * frac[j](2));
+            worst = std::max(worst, std::hypot(re - weight[j] * std::cos(t), im - weight[j] * std::sin(t)));
+          }
+    qInfo() << "worst deviation" << worst;
+    QVERIFY(worst < 1e-12);
+    QVERIFY_EXCEPTION_THROWN(pxrd::PhaseTables(frac, {1, 1, 1}, {1.0}), pxrd::Error);
+  }
+
   void form_factor_limits() {
     QCOMPARE(pxrd::xray_form_factor(14, 0.0), 14.0);  // f(0) = Z (the bare Gaussian sum would give 5.8)
     QVERIFY(pxrd::xray_form_factor(14, 0.5) < 14.0 && pxrd::xray_form_factor(14, 0.5) > 0.0);
