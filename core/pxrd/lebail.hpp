@@ -139,6 +139,9 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
 struct LmOptions {
   int max_iterations = 20;
   double lambda0 = 1e-3;
+  // Lower bounds (empty: none; else one per parameter, -inf for none). A parameter at its bound whose descent
+  // points below it is held for that step, and every trial is projected onto the bounds.
+  std::vector<double> lower;
 };
 std::vector<double> levenberg_marquardt(
     const std::vector<double>& start, const std::vector<double>& steps,

@@ -412,7 +412,12 @@ std::vector<double> levenberg_marquardt(
     const std::function<std::vector<double>(const std::vector<double>&)>& residuals, const LmOptions& options,
     const CancelToken& cancel, double* final_chi2) {
   const int np = static_cast<int>(start.size());
+  const std::vector<double>& lower = options.lower;
+  const bool bounded = !lower.empty();
+  if (bounded && lower.size() != start.size()) throw Error("levenberg_marquardt: one lower bound per parameter");
   std::vector<double> p = start;
+  for (int k = 0; k < np && bounded; ++k)
+    p[static_cast<std::size_t>(k)] = std::max(p[static_cast<std::size_t>(k)], lower[static_cast<std::size_t>(k)]);
   std::vector<double> r = residuals(p);
   auto chi2_of = [](const std::vector<double>& v) {
     double s = 0;
@@ -434,8 +439,15 @@ std::vector<double> levenberg_marquardt(
         j(i, k) = (rq[static_cast<std::size_t>(i)] - r[static_cast<std::size_t>(i)]) / steps[static_cast<std::size_t>(k)];
     }
     const Eigen::Map<const Eigen::VectorXd> rv(r.data(), m);
-    const Eigen::MatrixXd jtj = j.transpose() * j;
-    const Eigen::VectorXd jtr = j.transpose() * rv;
+    Eigen::MatrixXd jtj = j.transpose() * j;
+    Eigen::VectorXd jtr = j.transpose() * rv;
+    for (int k = 0; k < np && bounded; ++k)
+      if (p[static_cast<std::size_t>(k)] <= lower[static_cast<std::size_t>(k)] && jtr(k) > 0) {
+        jtj.row(k).setZero();  // descent points through the bound: held this step
+        jtj.col(k).setZero();
+        jtj(k, k) = 1;
+        jtr(k) = 0;
+      }
     bool improved = false;
     for (int attempt = 0; attempt < 8; ++attempt) {
       Eigen::MatrixXd a = jtj;
@@ -447,6 +459,8 @@ std::vector<double> levenberg_marquardt(
       }
       std::vector<double> q = p;
       for (int k = 0; k < np; ++k) q[static_cast<std::size_t>(k)] += delta(k);
+      for (int k = 0; k < np && bounded; ++k)
+        q[static_cast<std::size_t>(k)] = std::max(q[static_cast<std::size_t>(k)], lower[static_cast<std::size_t>(k)]);
       std::vector<double> rq = residuals(q);
       const double c2 = chi2_of(rq);
       if (std::isfinite(c2) && c2 < chi2) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "pxrd/direct_space.hpp"
@@ -187,7 +188,7 @@ struct Model {
       c.lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
     }
     for (std::size_t i = 0; i < c.sites.size(); ++i) {
-      c.sites[i].b_iso_angstrom2 = std::clamp(p[b_offset() + site_species[i]], -1.0, 10.0);
+      c.sites[i].b_iso_angstrom2 = std::clamp(p[b_offset() + site_species[i]], 0.0, 10.0);
       if (constraints) {
         const SpaceGroupConstraints::Orbit& orbit = constraints->orbits[constraints->site_orbit[i]];
         const Eigen::VectorXd coef = Eigen::Map<const Eigen::VectorXd>(
@@ -316,19 +317,7 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
   // Stage 0 aligns the peaks (cell, zero); stage 1 adds B; stage 2 coordinates; stage 3 the profile. B gets a
   // stage of its own: with atoms on special positions, forward differences see only curvature along those
   // coordinates, and their spurious steps can stall the first fit that includes them.
-  // Stage 4 runs only when B went negative: those B are set to 0 and held there while the rest is refitted (a
-  // negative B is unphysical, and clamping it after the fit would report a worse fit than the one found).
-  std::vector<bool> b_at_zero(m.species.size(), false);
-  for (int stage = 0; stage < 5; ++stage) {
-    if (stage == 4) {
-      bool any = false;
-      for (std::size_t s = 0; s < m.species.size() && options.refine_b_iso; ++s)
-        if (full[m.b_offset() + s] < 0) {
-          full[m.b_offset() + s] = 0;
-          b_at_zero[s] = any = true;
-        }
-      if (!any) break;
-    }
+  for (int stage = 0; stage < 4; ++stage) {
     std::vector<std::size_t> free;
     std::vector<double> steps;
     for (std::size_t k = 0; k < m.nc && options.refine_cell; ++k) {
@@ -340,12 +329,11 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
       free.push_back(o);
       steps.push_back(1e-4);
     }
-    if (options.refine_profile && stage >= 3) {
+    if (options.refine_profile && stage == 3) {
       free.insert(free.end(), {o + 1, o + 2, o + 3, o + 4});
       steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
     }
     for (std::size_t s = 0; s < m.species.size() && options.refine_b_iso && stage >= 1; ++s) {
-      if (b_at_zero[s]) continue;
       free.push_back(m.b_offset() + s);
       steps.push_back(1e-2);
     }
@@ -375,14 +363,16 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
     for (std::size_t k : free) q0.push_back(full[k]);
     LmOptions lm;
     lm.max_iterations = stage <= 1 ? std::max(3, options.iterations / 2) : options.iterations;
+    // B ≥ 0 as a bound of the fit: a B left to go negative and clamped afterwards reported a worse fit than the
+    // one found (10 Å Tb2Ga2I2 refined from the truth: R_wp 0.0069 against 0.0008 unrefined).
+    lm.lower.assign(free.size(), -std::numeric_limits<double>::infinity());
+    for (std::size_t k = 0; k < free.size(); ++k)
+      if (free[k] >= m.b_offset() && free[k] < m.b_offset() + m.species.size()) lm.lower[k] = 0;
     full = expand(levenberg_marquardt(q0, steps, residual, lm, cancel));
     n_par = static_cast<int>(free.size()) + 1 + options.background_terms;
   }
   const std::vector<double>& p = full;
-  // A B that went negative again in stage 4 (rare: only when another B moved) is reported as 0.
-  Crystal refined = m.crystal_of(p);
-  for (Site& site : refined.sites) site.b_iso_angstrom2 = std::max(site.b_iso_angstrom2, 0.0);
-  return finish(data, m, refined, m.profile_of(p, base_profile, options.max_zero_deg), n_par);
+  return finish(data, m, m.crystal_of(p), m.profile_of(p, base_profile, options.max_zero_deg), n_par);
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 
 #include <cmath>
 #include <complex>
+#include <limits>
 
 #include "pxrd/direct_space.hpp"
 #include "pxrd/elements.hpp"
+#include "pxrd/error.hpp"
 #include "pxrd/scattering.hpp"
 #include "pxrd/lebail.hpp"
 #include "pxrd/radiation.hpp"
@@ -89,6 +91,38 @@ std::vector<int> atomic_numbers_of(const Crystal& c) {
 class TestLeBail : public QObject {
   Q_OBJECT
  private slots:
+  void levenbergMarquardtHonoursLowerBounds() {
+    // y = a x + b on x = 0..9 with a = 2, b = −3. Unbounded: the exact (2, −3). With b ≥ 0: b sits on its bound
+    // and a is the least-squares slope through the origin, Σxy / Σx² (the constrained optimum).
+    std::vector<double> x, y;
+    for (int i = 0; i < 10; ++i) {
+      x.push_back(i);
+      y.push_back(2.0 * i - 3.0);
+    }
+    auto residuals = [&](const std::vector<double>& p) {
+      std::vector<double> r;
+      for (std::size_t i = 0; i < x.size(); ++i) r.push_back(y[i] - (p[0] * x[i] + p[1]));
+      return r;
+    };
+    CancelToken cancel;
+    LmOptions free_fit;
+    const std::vector<double> exact = levenberg_marquardt({1.0, 1.0}, {1e-6, 1e-6}, residuals, free_fit, cancel);
+    QVERIFY(std::abs(exact[0] - 2) < 1e-5 && std::abs(exact[1] + 3) < 1e-5);
+    LmOptions bounded;
+    bounded.lower = {-std::numeric_limits<double>::infinity(), 0.0};
+    const std::vector<double> p = levenberg_marquardt({1.0, 1.0}, {1e-6, 1e-6}, residuals, bounded, cancel);
+    double sxy = 0, sxx = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      sxy += x[i] * y[i];
+      sxx += x[i] * x[i];
+    }
+    qInfo() << "bounded fit a" << p[0] << "b" << p[1] << "expected a" << sxy / sxx;
+    QCOMPARE(p[1], 0.0);
+    QVERIFY(std::abs(p[0] - sxy / sxx) < 1e-5);
+    bounded.lower = {0.0};
+    QVERIFY_EXCEPTION_THROWN(levenberg_marquardt({1.0, 1.0}, {1e-6, 1e-6}, residuals, bounded, cancel), Error);
+  }
+
   void cellFreeParameters() {
     const Lattice hex = cell_from_free_parameters({3.1, 5.0}, CrystalSystem::Hexagonal);
     QVERIFY(std::abs(hex.parameters().gamma_deg - 120) < 1e-9);
