@@ -31,7 +31,6 @@ class PhaseTables {
     return {row(re_[0], 0, h), row(im_[0], 0, h), row(re_[1], 1, k),
             row(im_[1], 1, k), row(re_[2], 2, l), row(im_[2], 2, l)};
   }
-  std::size_t atoms() const { return atoms_; }
 
  private:
   const double* row(const std::vector<double>& t, int d, int n) const {

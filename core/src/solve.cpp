@@ -718,7 +718,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                            std::to_string(fits[order[0]].lattice.volume_angstrom3()) +
                            " Å³ gives an impossible volume per atom); check the formula");
     const int threads = std::max(1, options.threads);
-    const double rounds_per_thread = std::max(1.0, std::ceil(double(jobs.size()) / threads));
+    const double jobs_per_thread = std::max(1.0, std::ceil(double(jobs.size()) / threads));
     const double search_start_s = seconds_since(t0), search_end_s = search_start_s + std::max(1.0, 0.6 * remaining());
     std::vector<std::vector<PoolEntry>> found_by_job(jobs.size());
     auto run_job = [&](std::size_t j, int round, double search_budget) {
@@ -784,7 +784,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     // (more starts find more of the structures that fit alike). Sharp peaks: a search that ended has converged.
     for (int round = 0; round < (no_resolved_peaks ? 8 : 1); ++round) {
       const double search_budget =
-          std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)) / rounds_per_thread;
+          std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)) / jobs_per_thread;
       if (round > 0 && search_budget < 0.5) break;
       parallel_for(jobs.size(), threads, [&](std::size_t j) { run_job(j, round, search_budget); });
     }
