@@ -100,7 +100,7 @@ std::vector<double> sum_peak_shapes(const PeakShapes& shapes, const std::vector<
 // Chebyshev background basis on the data's 2θ range: n_terms columns, each evaluated at every point.
 std::vector<std::vector<double>> background_basis(const PowderData& data, int n_terms);
 // Weighted least squares of y_target ≈ Σ c_j basis_j (+ optionally scale × extra). Returns the coefficients
-// (the scale last when extra is given). Robust to singular systems.
+// (the scale last when extra is given). The scale is bounded below by 0. Robust to singular systems.
 std::vector<double> linear_fit(const PowderData& data, const std::vector<double>& y_target,
                                const std::vector<std::vector<double>>& basis, const std::vector<double>* extra);
 

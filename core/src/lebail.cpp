@@ -381,7 +381,13 @@ std::vector<double> linear_fit(const PowderData& data, const std::vector<double>
   for (int j = 0; j < n; ++j)
     for (int k = j + 1; k < n; ++k) a(j, k) = a(k, j);
   for (int j = 0; j < n; ++j) a(j, j) += 1e-10 * (a(j, j) + 1e-30);
-  const Eigen::VectorXd c = a.ldlt().solve(b);
+  Eigen::VectorXd c = a.ldlt().solve(b);
+  // A structure cannot diffract with a negative scale; with peaks degrees wide the background could otherwise
+  // fit the pattern with an inverted one (seen at 10 Å). The optimum under scale >= 0 is then the background alone.
+  if (extra && c(nb) < 0) {
+    c.setZero();
+    if (nb > 0) c.head(nb) = a.topLeftCorner(nb, nb).ldlt().solve(b.head(nb));
+  }
   std::vector<double> out(static_cast<std::size_t>(n));
   for (int j = 0; j < n; ++j) out[static_cast<std::size_t>(j)] = std::isfinite(c(j)) ? c(j) : 0.0;
   return out;

@@ -123,6 +123,33 @@ class TestLeBail : public QObject {
     QVERIFY_EXCEPTION_THROWN(levenberg_marquardt({1.0, 1.0}, {1e-6, 1e-6}, residuals, bounded, cancel), Error);
   }
 
+  void linearFitNeverGivesANegativeScale() {
+    // y = 10 + 0.5 x − 3 peak: the free least squares would take scale −3. Under scale ≥ 0 the optimum is the
+    // background alone (scale 0, a line fitted to y); a positive case keeps its exact scale.
+    PowderData data;
+    std::vector<double> peak, line_fit_y;
+    for (int i = 0; i < 50; ++i) {
+      const double x = 10 + i;
+      data.two_theta_deg.push_back(x);
+      data.w.push_back(1.0);
+      peak.push_back(std::exp(-0.5 * std::pow((x - 35) / 3, 2)));
+    }
+    const std::vector<std::vector<double>> basis = background_basis(data, 2);
+    for (double scale : {-3.0, 2.0}) {
+      data.y.clear();
+      for (std::size_t i = 0; i < peak.size(); ++i) data.y.push_back(10 + 0.5 * i + scale * peak[i]);
+      const std::vector<double> c = linear_fit(data, data.y, basis, &peak);
+      QCOMPARE(c.size(), std::size_t(3));
+      if (scale > 0) {
+        QVERIFY(std::abs(c[2] - scale) < 1e-6);
+      } else {
+        QCOMPARE(c[2], 0.0);
+        const std::vector<double> bg = linear_fit(data, data.y, basis, nullptr);
+        QVERIFY(std::abs(c[0] - bg[0]) < 1e-9 && std::abs(c[1] - bg[1]) < 1e-9);
+      }
+    }
+  }
+
   void cellFreeParameters() {
     const Lattice hex = cell_from_free_parameters({3.1, 5.0}, CrystalSystem::Hexagonal);
     QVERIFY(std::abs(hex.parameters().gamma_deg - 120) < 1e-9);
