@@ -28,7 +28,9 @@ namespace {
 void print_evalsolve_help() {
   std::cout << "usage: pxrd-diff eval-solve --data DIR [options]\n"
                "  --data DIR             MP-20 folder holding test.csv.xz\n"
-               "  --count N              test structures, evenly spaced through the file (10)\n"
+               "  --count N              structures, evenly spaced through the split's file (10)\n"
+               "  --split test|monitor   test.csv.xz (the default, for reporting), or the 252 val crystals the\n"
+               "                         model's training held out (every 36th): a development set for tuning\n"
                "  --conditions LIST      comma list of ideal,nano100,nano10,lab (all)\n"
                "  --ablations            also: no model, no refinement, wrong pattern (ideal condition)\n"
                "  -k N (10) --time-budget SEC (20) --seed N (1) --model PATH --no-model --max-atoms N\n"
@@ -182,7 +184,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     print_evalsolve_help();
     return 0;
   }
-  args.check_known({"--data", "--count", "--conditions", "--ablations", "-k", "--time-budget", "--seed", "--model",
+  args.check_known({"--data", "--count", "--split", "--conditions", "--ablations", "-k", "--time-budget", "--seed", "--model",
                     "--no-model", "--max-atoms", "--cell-content", "-o", "--save-patterns", "--help"});
   const std::string save_dir = args.get("--save-patterns", "");
   if (!save_dir.empty()) std::filesystem::create_directories(save_dir);
@@ -210,9 +212,14 @@ int run_evalsolve(const std::vector<std::string>& argv) {
   CancelToken cancel;
   cancel_on_signals(cancel);
 
-  // Evenly spaced test structures (file order), so that the sample is not just the first rows.
-  std::vector<models::DatasetEntry> all = models::load_test_set(data_dir, 0);
-  if (all.empty()) throw InputError(data_dir, 0, "no test structures found (test.csv.xz)");
+  // Evenly spaced structures (file order), so that the sample is not just the first rows.
+  const std::string split = args.get("--split", "test");
+  if (split != "test" && split != "monitor") throw InputError("--split", 0, "unknown split '" + split + "' (test, monitor)");
+  // 36: the monitor stride of `pxrd-diff train` that made the shipped weights (docs/model_card.md).
+  std::vector<models::DatasetEntry> all =
+      split == "test" ? models::load_test_set(data_dir, 0) : models::load_monitor_set(data_dir, 36);
+  if (all.empty())
+    throw InputError(data_dir, 0, split == "test" ? "no test structures found (test.csv.xz)" : "no val structures found (val.csv.xz)");
   std::vector<const models::DatasetEntry*> picked;
   const double stride = double(all.size()) / count;
   for (int i = 0; i < count && i < static_cast<int>(all.size()); ++i)
@@ -284,7 +291,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
   if (args.has("-o")) {
     std::ostringstream j;
     j << "{\"model\": \"" << (generator ? generator->name() : std::string("none")) << "\", \"k\": " << base.k
-      << ", \"time_budget_s\": " << base.time_budget_s
+      << ", \"split\": \"" << split << "\", \"time_budget_s\": " << base.time_budget_s
       << ", \"formula_is_cell_content\": " << (base.formula_is_cell_content ? "true" : "false") << ", \"items\": [\n";
     for (std::size_t i = 0; i < results.size(); ++i) {
       const ItemResult& r = results[i];

@@ -343,4 +343,18 @@ std::vector<DatasetEntry> load_test_set(const std::string& data_dir, int count) 
   return entries;
 }
 
+std::vector<DatasetEntry> load_monitor_set(const std::string& data_dir, int monitor_stride) {
+  if (monitor_stride < 1) throw Error("load_monitor_set: the monitor stride must be at least 1");
+  std::vector<DatasetEntry> out;
+  std::unordered_set<std::string> seen;
+  int val_index = 0;
+  for (DatasetEntry& e : read_mp20_csv(data_dir + "/val.csv.xz", Split::Val)) {
+    if (!seen.insert(e.material_id).second) continue;
+    if (val_index++ % monitor_stride != 0) continue;
+    e.split = Split::Monitor;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace pxrd::models

@@ -3,10 +3,13 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "pxrd/atomic_file.hpp"
+#include "pxrd/cancel.hpp"
+#include "pxrd/cif.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/models/conditioning.hpp"
 #include "pxrd/models/dataset.hpp"
@@ -207,6 +210,44 @@ class TestModels : public QObject {
     bytes.resize(bytes.size() - 5);
     std::ofstream(dir + "/bad.bin", std::ios::binary) << bytes;
     QVERIFY_THROWS_EXCEPTION(pxrd::Error, load_dataset_cache(dir + "/bad.bin"));
+    fs::remove_all(dir);
+  }
+
+  void monitor_set_is_the_held_out_val_slice() {
+    // eval-solve --split monitor must see exactly the val crystals that training holds out (and no others).
+    const auto dir = temp_dir("monitor");
+    auto write_xz_csv = [&](const std::string& name, const std::vector<std::string>& ids) {
+      std::ofstream out(dir + "/" + name.substr(0, name.size() - 3));
+      out << "material_id,cif\n";
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        pxrd::Crystal c = rocksalt();
+        c.lattice = pxrd::Lattice::from_parameters(5.0 + 0.1 * i, 5.64, 5.64, 90, 90, 90);
+        std::string cif = pxrd::cif_p1_string(c);
+        std::string quoted;
+        for (char ch : cif) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        out << ids[i] << ",\"" << quoted << "\"\n";
+      }
+      out.close();
+      QCOMPARE(std::system(("xz -f '" + dir + "/" + name.substr(0, name.size() - 3) + "'").c_str()), 0);
+    };
+    write_xz_csv("train_partial.csv.xz", {"mp-t0", "mp-t1"});
+    write_xz_csv("train_canonical_subset.csv.xz", {"mp-c0"});
+    write_xz_csv("val.csv.xz", {"mp-v0", "mp-v1", "mp-v2", "mp-v3", "mp-v4"});
+    const auto monitor = load_monitor_set(dir, 2);
+    QCOMPARE(monitor.size(), std::size_t(3));
+    pxrd::CancelToken cancel;
+    pxrd::NullProgress quiet;
+    std::vector<std::string> held_out;
+    for (const DatasetEntry& e : load_training_set(dir, "", 2, 1, cancel, quiet))
+      if (e.split == Split::Monitor) held_out.push_back(e.material_id);
+    QCOMPARE(held_out.size(), monitor.size());
+    for (std::size_t i = 0; i < monitor.size(); ++i) {
+      QCOMPARE(monitor[i].material_id, held_out[i]);
+      QVERIFY(monitor[i].split == Split::Monitor);
+    }
+    QCOMPARE(monitor[1].material_id, std::string("mp-v2"));
+    QVERIFY(std::abs(monitor[2].crystal.lattice.volume_angstrom3() - 5.4 * 5.64 * 5.64) < 1e-3);
+    QVERIFY_THROWS_EXCEPTION(pxrd::Error, load_monitor_set(dir, 0));
     fs::remove_all(dir);
   }
 

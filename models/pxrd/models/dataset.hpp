@@ -60,6 +60,10 @@ std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const s
                                             ProgressSink& progress);
 // The first `count` crystals of test.csv.xz in file order (count <= 0: all), with their sticks left empty.
 std::vector<DatasetEntry> load_test_set(const std::string& data_dir, int count);
+// The val crystals that load_training_set holds out for monitoring (every `monitor_stride`-th of val.csv.xz, file
+// order; MP-20's splits share no material_id, so the count matches): never trained on, a development set for
+// tuning the solver without touching test. Sticks left empty.
+std::vector<DatasetEntry> load_monitor_set(const std::string& data_dir, int monitor_stride);
 
 // Binary cache. save writes atomically; load throws Error when the file is corrupt or of another version.
 void save_dataset_cache(const std::string& path, const std::vector<DatasetEntry>& entries);
