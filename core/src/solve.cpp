@@ -719,7 +719,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                            " Å³ gives an impossible volume per atom); check the formula");
     const int threads = std::max(1, options.threads);
     const double jobs_per_thread = std::max(1.0, std::ceil(double(jobs.size()) / threads));
-    const double search_start_s = seconds_since(t0), search_end_s = search_start_s + std::max(1.0, 0.6 * remaining());
+    // The search takes this share of the time left; the rest refines its best candidates. Broad peaks: 0.4, as
+    // 0.6 left most 10 Å runs with candidates unrefined (10 Å, development split: R_wp² 0.261 → 0.248–0.255).
+    const double search_share = no_resolved_peaks ? 0.4 : 0.6;
+    const double search_start_s = seconds_since(t0);
+    const double search_end_s = search_start_s + std::max(1.0, search_share * remaining());
     std::vector<std::vector<PoolEntry>> found_by_job(jobs.size());
     auto run_job = [&](std::size_t j, int round, double search_budget) {
       const LeBailResult& f = fits[jobs[j].fit];
