@@ -27,7 +27,7 @@ namespace {
 
 void print_evalsolve_help() {
   std::cout << "usage: pxrd-diff eval-solve --data DIR [options]\n"
-               "  --data DIR             MP-20 folder holding test.csv.xz\n"
+               "  --data DIR             MP-20 folder holding test.csv.xz (and val.csv.xz for --split monitor)\n"
                "  --count N              structures, evenly spaced through the split's file (10)\n"
                "  --split test|monitor   test.csv.xz (the default, for reporting), or the 252 val crystals the\n"
                "                         model's training held out (every 36th): a development set for tuning\n"
