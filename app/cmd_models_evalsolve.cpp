@@ -215,9 +215,9 @@ int run_evalsolve(const std::vector<std::string>& argv) {
   // Evenly spaced structures (file order), so that the sample is not just the first rows.
   const std::string split = args.get("--split", "test");
   if (split != "test" && split != "monitor") throw InputError("--split", 0, "unknown split '" + split + "' (test, monitor)");
-  // 36: the monitor stride of `pxrd-diff train` that made the shipped weights (docs/model_card.md).
-  std::vector<models::DatasetEntry> all =
-      split == "test" ? models::load_test_set(data_dir, 0) : models::load_monitor_set(data_dir, 36);
+  std::vector<models::DatasetEntry> all = split == "test"
+                                              ? models::load_test_set(data_dir, 0)
+                                              : models::load_monitor_set(data_dir, models::kDefaultMonitorStride);
   if (all.empty())
     throw InputError(data_dir, 0, split == "test" ? "no test structures found (test.csv.xz)" : "no val structures found (val.csv.xz)");
   std::vector<const models::DatasetEntry*> picked;

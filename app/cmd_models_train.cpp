@@ -55,7 +55,7 @@ int run_train(const std::vector<std::string>& argv) {
   o.decay_start_step = args.get_int("--decay-from", 0);
   o.decay_steps = args.get_int("--decay-steps", 0);
   const std::string cache = args.get("--cache", o.out_dir + "/../mp20_cache.bin");
-  const int monitor_stride = static_cast<int>(args.get_int("--monitor-stride", 36));
+  const int monitor_stride = static_cast<int>(args.get_int("--monitor-stride", pxrd::models::kDefaultMonitorStride));
   if (o.batch_size < 1 || o.batch_size > 4096) throw pxrd::InputError("--batch", 0, "must be between 1 and 4096");
   if (o.threads < 1) throw pxrd::InputError("--threads", 0, "must be at least 1");
   if (o.hours < 0 || o.max_steps < 0) throw pxrd::InputError("--hours/--steps", 0, "must not be negative");

@@ -324,7 +324,7 @@ std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const s
     int val_index = 0;
     for (auto& e : part) {
       if (!seen.insert(e.material_id).second) continue;
-      if (split == Split::Val && monitor_stride > 0 && (val_index++ % monitor_stride) == 0) e.split = Split::Monitor;
+      if (split == Split::Val && held_out_for_monitoring(val_index++, monitor_stride)) e.split = Split::Monitor;
       all.push_back(std::move(e));
     }
     cancel.throw_if_cancelled();
@@ -350,7 +350,7 @@ std::vector<DatasetEntry> load_monitor_set(const std::string& data_dir, int moni
   int val_index = 0;
   for (DatasetEntry& e : read_mp20_csv(data_dir + "/val.csv.xz", Split::Val)) {
     if (!seen.insert(e.material_id).second) continue;
-    if (val_index++ % monitor_stride != 0) continue;
+    if (!held_out_for_monitoring(val_index++, monitor_stride)) continue;
     e.split = Split::Monitor;
     out.push_back(std::move(e));
   }

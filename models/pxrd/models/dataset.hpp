@@ -51,6 +51,13 @@ std::string read_xz_file(const std::string& path);
 // (CIF in "cif"). Rows whose CIF does not parse are skipped and counted in *skipped.
 std::vector<DatasetEntry> read_mp20_csv(const std::string& path, Split split, int* skipped = nullptr);
 
+// Every this-many-th val crystal is held out of training by default; the shipped weights were trained so.
+constexpr int kDefaultMonitorStride = 36;
+// Whether the val crystal at `val_index` (file order, duplicates skipped) is held out for monitoring.
+inline bool held_out_for_monitoring(int val_index, int monitor_stride) {
+  return monitor_stride > 0 && val_index % monitor_stride == 0;
+}
+
 // Loads train_partial + train_canonical_subset + val from `data_dir` (never test), deduplicated by material_id;
 // every `monitor_stride`-th val entry becomes Split::Monitor. Computes the sticks on `threads` threads.
 // Uses `cache_path` when it exists and is valid, and writes it otherwise.
