@@ -150,7 +150,12 @@ Lattice Lattice::niggli_reduced(double tolerance, Eigen::Matrix3d* transform) co
     }
     done = true;
   }
-  if (!done) throw Error("Niggli reduction did not converge");
+  if (!done) {
+    // Near a boundary of the reduced domain (a near-fcc primitive cell, angles within 0.2° of 60°) the steps'
+    // tolerant comparisons can cycle; a tighter tolerance breaks the tie.
+    if (tolerance > 1e-6) return niggli_reduced(0.1 * tolerance, transform);
+    throw Error("Niggli reduction did not converge");
+  }
   if (r.determinant() < 0) {  // same lattice, right-handed basis
     r = -r;
     t = -t;
