@@ -95,6 +95,27 @@ std::vector<int> cell_content(const Composition& reduced, int z) {
   return out;
 }
 
+// A generator sample the solver can work with: finite numbers, a volume per atom that a solid can have, and a
+// reduced cell whose planes are at least 1 Å apart. A flat or NaN cell would make the matcher and the reflection
+// lists enumerate without end.
+bool usable_sample(const Crystal& c) {
+  const Eigen::Matrix3d& m = c.lattice.matrix();
+  if (c.sites.empty() || !m.allFinite()) return false;
+  for (const Site& s : c.sites)
+    if (!s.frac.allFinite()) return false;
+  const double volume_per_atom = std::abs(m.determinant()) / double(c.sites.size());
+  if (!(volume_per_atom > 2.0 && volume_per_atom < 500.0)) return false;
+  try {
+    const Lattice r = c.lattice.niggli_reduced(1e-3);
+    const Eigen::Matrix3d recip = r.reciprocal_matrix();
+    for (int k = 0; k < 3; ++k)
+      if (!(1.0 / recip.row(k).norm() >= 1.0)) return false;
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
 bool same_lattice(const Lattice& a, const Lattice& b) {
   const LatticeParameters p = a.niggli_reduced(1e-3).parameters(), q = b.niggli_reduced(1e-3).parameters();
   const double dv = std::abs(a.volume_angstrom3() - b.volume_angstrom3()) / a.volume_angstrom3();
@@ -528,6 +549,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       // a watchdog cancels it (not the run) at that point.
       const double sampling_s = std::max(0.3 * budget - seconds_since(t0), 0.15 * budget);
       DeadlineCancel sampling(cancel, after(Clock::now(), sampling_s));
+      int unusable_samples = 0;
       try {
         for (std::size_t i = 0; i < requests.size(); ++i) {
           GenerationRequest req;
@@ -538,7 +560,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           req.seed = options.seed + 101 * i;
           req.lattice_hint = requests[i].second;
           NullProgress quiet;
-          for (Crystal& c : generator->generate(req, sampling.token(), quiet)) samples.push_back(std::move(c));
+          for (Crystal& c : generator->generate(req, sampling.token(), quiet)) {
+            if (usable_sample(c))
+              samples.push_back(std::move(c));
+            else
+              ++unusable_samples;
+          }
           sampling.token().throw_if_cancelled();
         }
       } catch (const Cancelled&) {
@@ -546,6 +573,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         result.notes.push_back("model sampling stopped at its share of the time budget (" +
                                std::to_string(samples.size()) + " samples)");
       }
+      if (unusable_samples > 0)
+        result.notes.push_back(std::to_string(unusable_samples) +
+                               " model samples were dropped: non-finite, flat or implausibly dense cells");
       // Model cells: with enough resolved lines each sample's cell is refined on the peak positions (a local
       // indexing that reaches monoclinic and triclinic cells) and the best-indexing ones go on; otherwise the
       // first distinct ones, as sampled.

@@ -298,7 +298,12 @@ std::vector<LatticeMapping> find_all_mappings(const Mat3& self, const Mat3& othe
   // Lattice points of `self` within the sphere; |n_i| ≤ radius / d_i with d_i the interplanar spacing.
   const Mat3 recip = self.inverse().transpose();
   int bound[3];
-  for (int k = 0; k < 3; ++k) bound[k] = static_cast<int>(std::ceil(radius * recip.row(k).norm()));
+  for (int k = 0; k < 3; ++k) {
+    const double b = std::ceil(radius * recip.row(k).norm());
+    // A flat cell would enumerate without end; real cells need a few tens of points per axis.
+    if (!(b <= 1000)) throw Error("structure matcher: degenerate (flat or non-finite) cell");
+    bound[k] = static_cast<int>(b);
+  }
   struct Point {
     Vec3 frac, cart;
     double dist;
@@ -445,6 +450,8 @@ MatchPrepared prepare_for_matching(const Crystal& crystal) {
   if (crystal.sites.empty()) throw Error("structure matcher: the crystal has no atoms");
   MatchPrepared s;
   s.lattice = crystal.lattice.matrix();
+  if (!s.lattice.allFinite() || !(std::abs(s.lattice.determinant()) > 0))
+    throw Error("structure matcher: the cell is not finite or has no volume");
   for (const Site& site : crystal.sites) {
     for (int k = 0; k < 3; ++k)
       if (!std::isfinite(site.frac[k])) throw Error("structure matcher: NaN coordinate");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "pxrd/atomic_file.hpp"
@@ -87,6 +88,23 @@ class PrimitiveNaclGenerator : public CandidateGenerator {
     return std::vector<Crystal>(static_cast<std::size_t>(request.count), c);
   }
   int calls = 0;
+};
+
+// A model that also returns broken samples: a flat cell, a NaN cell and a cell with no volume.
+class SometimesDegenerateGenerator : public PrimitiveNaclGenerator {
+ public:
+  std::vector<Crystal> generate(const GenerationRequest& request, const CancelToken& cancel,
+                                ProgressSink& progress) override {
+    std::vector<Crystal> out = PrimitiveNaclGenerator::generate(request, cancel, progress);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<Eigen::Matrix3d> broken = {
+        (Eigen::Matrix3d() << 4, 0, 0, 0, 4, 0, 4, 4, 1e-7).finished(),
+        (Eigen::Matrix3d() << 4, 0, 0, 0, nan, 0, 0, 0, 4).finished(),
+        Eigen::Matrix3d::Zero()};
+    for (std::size_t i = 0; i < out.size(); ++i)
+      if (i % 2 == 0) out[i].lattice = Lattice(broken[(i / 2) % broken.size()]);
+    return out;
+  }
 };
 }  // namespace
 
@@ -187,6 +205,22 @@ class TestSolve : public QObject {
       qInfo() << "without a generator, other error:" << e.what();
     }
     QVERIFY(refused);
+  }
+  void degenerateModelSamplesDoNotEndTheSolve() {
+    // Half the samples have broken cells; the solve goes on with the rest, at 8 Å (model cells only) and with
+    // sharp peaks (model cells refined on the peak positions).
+    const Crystal truth = nacl();
+    CancelToken cancel;
+    NullProgress progress;
+    for (const auto& [pattern, size] : {std::pair{nanocrystalline(truth, 8), 8.0}, std::pair{simulated(truth), 0.0}}) {
+      SolveOptions o = nanocrystalline_options(size, 10);
+      SometimesDegenerateGenerator generator;
+      const SolveResult r = solve(pattern, o, &generator, cancel, progress);
+      QVERIFY(generator.calls > 0);
+      QVERIFY(!r.candidates.empty());
+      qInfo() << "size" << size << "best R_wp" << r.candidates.front().rwp;
+      QVERIFY(match_structures(r.candidates.front().crystal, truth, MatchTolerances{0.3, 0.5, 10}).matched);
+    }
   }
   // A primitive fcc cell distorted by about 1 % is recognised as near an F-centred cubic lattice; NaCl moved into
   // it has the 8 atoms of the conventional cell, a cubic metric and the volume of four primitive cells.

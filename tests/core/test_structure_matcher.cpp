@@ -10,6 +10,7 @@
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/cif.hpp"
 #include "pxrd/elements.hpp"
+#include "pxrd/error.hpp"
 #include "pxrd/structure_matcher.hpp"
 #include "pxrd/symmetry.hpp"
 
@@ -99,6 +100,16 @@ class TestStructureMatcher : public QObject {
     pxrd::Crystal shifted = nacl;
     for (auto& s : shifted.sites) s.frac += Eigen::Vector3d(0.13, 0.31, 0.07);
     QVERIFY(pxrd::match_structures(nacl, shifted).rms < 1e-8);
+  }
+  void degenerate_cells_give_an_error_not_a_hang() {
+    // A generator can return a flat or NaN cell; the matcher must refuse it quickly instead of enumerating
+    // lattice points without end.
+    const pxrd::Crystal nacl = pxrd::read_cif(example_path("NaCl.cif"));
+    pxrd::Crystal flat = pxrd::primitive_standard_cell(nacl, 0.01);
+    flat.lattice = pxrd::Lattice((Eigen::Matrix3d() << 4, 0, 0, 0, 4, 0, 4, 4, 1e-7).finished());
+    pxrd::Crystal nan_cell = flat;
+    nan_cell.lattice = pxrd::Lattice((Eigen::Matrix3d() << 4, 0, 0, 0, std::nan(""), 0, 0, 0, 4).finished());
+    for (const pxrd::Crystal& bad : {flat, nan_cell}) QVERIFY_THROWS_EXCEPTION(pxrd::Error, pxrd::match_structures(bad, nacl));
   }
   void displacement_gives_known_rms() {
     // Rock salt, 2-atom primitive cell: moving Cl by δ along a body diagonal of the conventional cell. After the
