@@ -14,6 +14,7 @@
 #include "cli.hpp"
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/agreement.hpp"
+#include "pxrd/cell_on_peaks.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/parallel.hpp"
 #include "pxrd/simulator.hpp"
@@ -26,15 +27,22 @@ void print_eval_help() {
   std::cout << "usage: pxrd-diff eval --data DIR [--weights PATH] [-n 100] [-k 20] [options]\n"
                "  --data DIR             MP-20 folder holding test.csv.xz\n"
                "  --weights PATH         model weights (default: the repository's models/weights/mp20_flow.pt)\n"
-               "  -n N                   first N test structures (100)\n"
+               "  -n N                   first N structures of the split (100)\n"
+               "  --split test|monitor   test.csv.xz (the default, for reporting), or the 252 val crystals the\n"
+               "                         model's training held out (for tuning sampling options)\n"
                "  -k K                   samples per structure (20)\n"
                "  --steps S (50)  --seed N (1)  --threads T (0: all cores)  --device auto|cpu|cuda\n"
-               "  --anneal A             coordinate velocity × (1 + A·t) while sampling (0)\n"
+               "  --anneal A             coordinate velocity × (1 + A·t) while sampling (3)\n"
                "  --no-controls          skip the composition-only and wrong-pattern controls\n"
                "  --no-ranking           skip the *_ranked rows (samples ordered by agreement of their\n"
                "                         1°-broadened patterns with the conditioning pattern)\n"
                "  --pool P               draw P >= k samples per structure; the raw rows score the first k,\n"
                "                         the *_ranked rows the k best-agreeing of all P (k)\n"
+               "  --cell-stage           add the pattern_cell rows: every pattern sample's lattice refined on\n"
+               "                         the pattern's peak positions (no structure is fitted), then the\n"
+               "                         coordinates sampled again in that cell\n"
+               "  --oracle-lattice       add the true_lattice rows: coordinates sampled in the true cell (a\n"
+               "                         diagnostic upper bound, not a result)\n"
                "  --out FILE             also write the results as JSON\n";
 }
 
@@ -149,13 +157,13 @@ std::string num(double v, int prec = 4) {
 }
 
 int run_eval(const std::vector<std::string>& argv) {
-  pxrd::cli::Args args(argv, {"--help", "--no-controls", "--no-ranking"});
+  pxrd::cli::Args args(argv, {"--help", "--no-controls", "--no-ranking", "--cell-stage", "--oracle-lattice"});
   if (args.has("--help")) {
     print_eval_help();
     return 0;
   }
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--no-controls",
-                    "--no-ranking", "--pool", "--out", "--help"});
+                    "--no-ranking", "--pool", "--split", "--cell-stage", "--oracle-lattice", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
@@ -167,6 +175,8 @@ int run_eval(const std::vector<std::string>& argv) {
   if (n < 2 || k < 1) throw pxrd::InputError("-n/-k", 0, "need n >= 2 and k >= 1");
   const int pool = static_cast<int>(args.get_int("--pool", k));
   if (pool < k) throw pxrd::InputError("--pool", 0, "the pool must hold at least k samples");
+  const std::string split = args.get("--split", "test");
+  if (split != "test" && split != "monitor") throw pxrd::InputError("--split", 0, "unknown split '" + split + "' (test, monitor)");
 
   pxrd::CancelToken cancel;
   pxrd::cli::cancel_on_signals(cancel);
@@ -183,8 +193,11 @@ int run_eval(const std::vector<std::string>& argv) {
   auto model = pxrd::models::Model::load(weights, args.get("--device", "auto"));
   model->set_sampling(steps, 256);
   model->set_threads(threads);
-  model->set_coordinate_anneal(args.get_double("--anneal", 0));
-  const auto test = pxrd::models::load_test_set(data, n);
+  model->set_coordinate_anneal(args.get_double("--anneal", pxrd::models::kDefaultCoordinateAnneal));
+  auto test = split == "test" ? pxrd::models::load_test_set(data, n)
+                              : pxrd::models::load_monitor_set(data, pxrd::models::kDefaultMonitorStride);
+  if (test.size() > static_cast<std::size_t>(n)) test.resize(static_cast<std::size_t>(n));
+  if (test.size() < 2) throw pxrd::InputError(data, 0, "fewer than 2 structures in the " + split + " split");
   std::vector<pxrd::Crystal> truth;
   std::vector<pxrd::models::PeakCondition> conditions;
   for (const auto& e : test) {
@@ -197,13 +210,26 @@ int run_eval(const std::vector<std::string>& argv) {
   const std::size_t items = truth.size();
   struct Variant {
     std::string name;
-    int mode;  // 0 right pattern, 1 composition only, 2 wrong pattern (next item's)
+    int mode;  // 0 right pattern, 1 composition only, 2 wrong pattern (next item's), 3 pattern samples' cells
+               // refined on the peak positions, 4 true cell given
   };
   std::vector<Variant> variants = {{"pattern", 0}};
+  if (args.has("--cell-stage")) variants.push_back({"pattern_cell", 3});
+  if (args.has("--oracle-lattice")) variants.push_back({"true_lattice", 4});
   if (!args.has("--no-controls")) {
     variants.push_back({"composition_only", 1});
     variants.push_back({"wrong_pattern", 2});
   }
+  // Peak positions of each ideal pattern for the cell stage: the lines a diffractometer would resolve
+  // (≥ 0.5 % of the strongest), in 2θ order.
+  std::vector<std::vector<double>> peak_positions(items);
+  for (std::size_t i = 0; i < items; ++i) {
+    pxrd::StickOptions opt;
+    for (const auto& r : pxrd::simulate_sticks(truth[i], opt))
+      if (r.intensity >= 0.5) peak_positions[i].push_back(r.two_theta_deg);
+    std::sort(peak_positions[i].begin(), peak_positions[i].end());
+  }
+  std::vector<std::vector<pxrd::Crystal>> pattern_samples;
   const std::vector<Tolerance> tols = {{"stol0.5_ltol0.3_angle10", {0.3, 0.5, 10.0}},
                                        {"stol0.3_ltol0.2_angle5", {0.2, 0.3, 5.0}}};
   std::vector<ConditionResult> results;
@@ -211,7 +237,36 @@ int run_eval(const std::vector<std::string>& argv) {
   long sampled = 0;
   for (const auto& v : variants) {
     std::vector<pxrd::models::SampleRequest> reqs(items);
-    for (std::size_t i = 0; i < items; ++i) {
+    // Per item, the request index of its first sample (modes 3 and 4 sample one request per cell).
+    std::vector<std::size_t> first_request(items);
+    if (v.mode == 3 || v.mode == 4) {
+      reqs.clear();
+      for (std::size_t i = 0; i < items; ++i) {
+        first_request[i] = reqs.size();
+        for (int j = 0; j < pool; ++j) {
+          pxrd::models::SampleRequest r;
+          for (const auto& s : truth[i].sites) r.atomic_numbers.push_back(s.atomic_number);
+          r.condition = conditions[i];
+          r.seed = seed + 1000003ull * i + 7919ull * static_cast<unsigned long long>(j + 1);
+          if (v.mode == 4) {
+            r.lattice_hint = truth[i].lattice.niggli_reduced(1e-5);
+          } else {
+            const pxrd::Lattice& rough = pattern_samples[i][static_cast<std::size_t>(j)].lattice;
+            r.lattice_hint = rough;
+            try {
+              const auto fit = pxrd::refine_cell_on_peaks(peak_positions[i], rough, pxrd::StickOptions().lambda_angstrom,
+                                                          0.4, 0.05);
+              const double ratio = fit.lattice.volume_angstrom3() / rough.volume_angstrom3();
+              if (ratio > 0.7 && ratio < 1.4) r.lattice_hint = fit.lattice.niggli_reduced(1e-4);
+            } catch (const std::exception&) {
+              // a cell that cannot be refined keeps the model's lattice
+            }
+          }
+          reqs.push_back(std::move(r));
+        }
+      }
+    }
+    for (std::size_t i = 0; i < items && v.mode != 3 && v.mode != 4; ++i) {
       for (const auto& s : truth[i].sites) reqs[i].atomic_numbers.push_back(s.atomic_number);
       if (v.mode == 0) reqs[i].condition = conditions[i];
       if (v.mode == 2) reqs[i].condition = conditions[(i + 1) % items];
@@ -220,14 +275,23 @@ int run_eval(const std::vector<std::string>& argv) {
     }
     std::cerr << "sampling: " << v.name << "\n";
     const auto t0 = std::chrono::steady_clock::now();
-    const auto samples = model->sample(reqs, cancel, progress);
+    auto samples = model->sample(reqs, cancel, progress);
     sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    sampled += static_cast<long>(items) * reqs[0].count;
+    if (v.mode == 3 || v.mode == 4) {
+      sampled += static_cast<long>(reqs.size());
+      std::vector<std::vector<pxrd::Crystal>> per_item(items);
+      for (std::size_t i = 0; i < items; ++i)
+        for (int j = 0; j < pool; ++j) per_item[i].push_back(std::move(samples[first_request[i] + j][0]));
+      samples = std::move(per_item);
+    } else {
+      sampled += static_cast<long>(items) * reqs[0].count;
+    }
+    if (v.mode == 0) pattern_samples = samples;
     std::cerr << "matching: " << v.name << "\n";
     auto first_k = samples;
     for (auto& s : first_k) s.resize(std::min<std::size_t>(s.size(), static_cast<std::size_t>(k)));
     results.push_back(score(v.name, truth, first_k, tols, threads, cancel));
-    if (v.mode != 1 && !args.has("--no-ranking")) {
+    if (v.mode != 1 && v.mode != 4 && !args.has("--no-ranking")) {
       // The same samples, ranked by agreement with the pattern they were conditioned on.
       std::vector<const pxrd::Crystal*> pattern_of(items);
       for (std::size_t i = 0; i < items; ++i) pattern_of[i] = &truth[v.mode == 2 ? (i + 1) % items : i];
@@ -240,12 +304,12 @@ int run_eval(const std::vector<std::string>& argv) {
   }
 
   std::ostringstream table, js;
-  table << "model " << model->id() << ", " << items << " test structures, k = " << k << ", pool " << pool << ", " << steps
+  table << "model " << model->id() << ", " << items << " " << split << " structures, k = " << k << ", pool " << pool << ", " << steps
         << " steps, ideal Cu Ka patterns\n";
   table << std::left << std::setw(22) << "condition" << std::setw(26) << "tolerance" << std::setw(10) << "match@1"
         << std::setw(10) << ("match@" + std::to_string(k)) << std::setw(10) << "RMSE@1" << std::setw(10)
         << ("RMSE@" + std::to_string(k)) << "median V/V_true\n";
-  js << "{\n  \"model\": \"" << model->id() << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
+  js << "{\n  \"model\": \"" << model->id() << "\",\n  \"split\": \"" << split << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
      << ",\n  \"pool\": " << pool << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
      << ",\n  \"candidates_per_second\": " << num(sampled / std::max(1e-9, sample_seconds), 6) << ",\n  \"results\": [\n";
   for (std::size_t c = 0; c < results.size(); ++c) {

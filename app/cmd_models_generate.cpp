@@ -35,7 +35,7 @@ void print_generate_help() {
                "  --device auto|cpu|cuda (auto)\n"
                "  --steps S              integration steps, at most 100 (50)\n"
                "  --seed N (1)  --threads T (0: all cores)  --max-atoms N (20)\n"
-               "  --anneal A             coordinate velocity × (1 + A·t) while sampling (0)\n"
+               "  --anneal A             coordinate velocity × (1 + A·t) while sampling (3)\n"
                "  --wavelength W         radiation of a 2theta file without one (CuKa, MoKa12, 1.5406, ...)\n"
                "  --size-angstrom T      crystallite size, if known\n"
                "Ctrl-C cancels (exit 130).\n";
@@ -111,7 +111,7 @@ int run_generate(const std::vector<std::string>& argv) {
   auto model = pxrd::models::Model::load(weights, args.get("--device", "auto"));
   model->set_sampling(steps, 128);
   model->set_threads(static_cast<int>(args.get_int("--threads", 0)));
-  model->set_coordinate_anneal(args.get_double("--anneal", 0));
+  model->set_coordinate_anneal(args.get_double("--anneal", pxrd::models::kDefaultCoordinateAnneal));
 
   // Formula units.
   int z = composition.formula_units();

@@ -23,7 +23,7 @@ struct Model::Impl {
   int steps = 50;
   int batch_crystals = 128;
   int threads = 0;
-  double anneal = 0;
+  double anneal = kDefaultCoordinateAnneal;
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -55,6 +55,9 @@ class TestCliSolve : public QObject {
     r = run_pxrd_diff({"eval", "--data", tmp_ + "/no-such-dir", "-k", "5", "--pool", "2"});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("--pool"), qPrintable(r.err));
+    r = run_pxrd_diff({"eval", "--data", tmp_ + "/no-such-dir", "--split", "val"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--split") && r.err.contains("unknown split 'val'"), qPrintable(r.err));
     // eval-solve: an unknown split, and a monitor split without val.csv.xz, are named.
     r = run_pxrd_diff({"eval-solve", "--data", tmp_ + "/no-such-dir", "--no-model", "--split", "val"});
     QCOMPARE(r.code, 2);
