@@ -33,6 +33,7 @@ void print_eval_help() {
                "  -k K                   samples per structure (20)\n"
                "  --steps S (50)  --seed N (1)  --threads T (0: all cores)  --device auto|cpu|cuda\n"
                "  --anneal A             coordinate velocity × (1 + A·t) while sampling (3)\n"
+               "  --guidance W           classifier-free guidance on the pattern, 1 = off (1)\n"
                "  --no-controls          skip the composition-only and wrong-pattern controls\n"
                "  --no-ranking           skip the *_ranked rows (samples ordered by agreement of their\n"
                "                         1°-broadened patterns with the conditioning pattern)\n"
@@ -162,7 +163,7 @@ int run_eval(const std::vector<std::string>& argv) {
     print_eval_help();
     return 0;
   }
-  args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--no-controls",
+  args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--guidance", "--no-controls",
                     "--no-ranking", "--pool", "--split", "--cell-stage", "--oracle-lattice", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
@@ -193,7 +194,10 @@ int run_eval(const std::vector<std::string>& argv) {
   auto model = pxrd::models::Model::load(weights, args.get("--device", "auto"));
   model->set_sampling(steps, 256);
   model->set_threads(threads);
-  model->set_coordinate_anneal(args.get_double("--anneal", pxrd::models::kDefaultCoordinateAnneal));
+  const double anneal = args.get_double("--anneal", pxrd::models::kDefaultCoordinateAnneal);
+  const double guidance = args.get_double("--guidance", 1.0);
+  model->set_coordinate_anneal(anneal);
+  model->set_pattern_guidance(guidance);
   auto test = split == "test" ? pxrd::models::load_test_set(data, n)
                               : pxrd::models::load_monitor_set(data, pxrd::models::kDefaultMonitorStride);
   if (test.size() > static_cast<std::size_t>(n)) test.resize(static_cast<std::size_t>(n));
@@ -310,7 +314,8 @@ int run_eval(const std::vector<std::string>& argv) {
         << std::setw(10) << ("match@" + std::to_string(k)) << std::setw(10) << "RMSE@1" << std::setw(10)
         << ("RMSE@" + std::to_string(k)) << "median V/V_true\n";
   js << "{\n  \"model\": \"" << model->id() << "\",\n  \"split\": \"" << split << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
-     << ",\n  \"pool\": " << pool << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
+     << ",\n  \"pool\": " << pool << ",\n  \"steps\": " << steps << ",\n  \"anneal\": " << num(anneal, 6)
+     << ",\n  \"guidance\": " << num(guidance, 6) << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
      << ",\n  \"candidates_per_second\": " << num(sampled / std::max(1e-9, sample_seconds), 6) << ",\n  \"results\": [\n";
   for (std::size_t c = 0; c < results.size(); ++c) {
     const auto& r = results[c];

