@@ -1,6 +1,7 @@
 #pragma once
 // Classical indexing of peak positions for sharp patterns: trial assignments of low-index reflections to the
-// first lines (cubic, hexagonal, tetragonal, orthorhombic; monoclinic when none of those indexes every line),
+// first lines (cubic, hexagonal, tetragonal, orthorhombic; monoclinic when none of those indexes every line;
+// triclinic, by a zone search, when still none does),
 // zero shift and cell by least squares, ranked by de Wolff's M20 (J. Appl. Cryst. 1, 108 (1968)).
 #include <string>
 #include <vector>
@@ -32,9 +33,10 @@ struct IndexingOptions {
   double min_length_angstrom = 2.2;  // no real cell edge is shorter
   double max_volume_angstrom3 = 2500;
   int max_solutions = 8;
-  int threads = 2;                  // workers for the monoclinic search
+  int threads = 2;                  // workers for the monoclinic and triclinic searches
   std::vector<CrystalSystem> systems = {CrystalSystem::Cubic, CrystalSystem::Hexagonal, CrystalSystem::Tetragonal,
-                                        CrystalSystem::Orthorhombic, CrystalSystem::Monoclinic};
+                                        CrystalSystem::Orthorhombic, CrystalSystem::Monoclinic,
+                                        CrystalSystem::Triclinic};
 };
 
 struct IndexingSolution {

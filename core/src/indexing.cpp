@@ -4,6 +4,7 @@
 #include <set>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include <Eigen/Dense>
 
@@ -132,8 +133,9 @@ std::vector<ObservedPeak> find_peaks_for_indexing(const PowderData& data, int ma
 namespace {
 
 // Q = 1/d² = p · row(hkl), with row = [N] (cubic), [h²+hk+k², l²] (hexagonal), [h²+k², l²] (tetragonal),
-// [h², k², l²] (orthorhombic), [h², k², l², hl] (monoclinic, b unique: p = a*², b*², c*², 2a*c* cos β*).
-using Params = std::array<double, 4>;
+// [h², k², l²] (orthorhombic), [h², k², l², hl] (monoclinic, b unique: p = a*², b*², c*², 2a*c* cos β*),
+// [h², k², l², hk, hl, kl] (triclinic: p = a*², b*², c*², 2a*·b*, 2a*·c*, 2b*·c*).
+using Params = std::array<double, 6>;
 struct Line {
   double q;
   Params row;
@@ -171,6 +173,7 @@ std::vector<unsigned> centrings_of(CrystalSystem s) {
     case CrystalSystem::Tetragonal: return {kP, kI};
     case CrystalSystem::Hexagonal: return {kP, kR};
     case CrystalSystem::Monoclinic: return {kP, kC, kA, kI};  // b unique: B is A or C in another setting
+    case CrystalSystem::Triclinic: return {kP};  // a centred triclinic cell has a primitive one
     default: return {kP, kI, kF, kC, kA, kB};
   }
 }
@@ -181,6 +184,7 @@ int n_params(CrystalSystem s) {
     case CrystalSystem::Hexagonal:
     case CrystalSystem::Tetragonal: return 2;
     case CrystalSystem::Monoclinic: return 4;
+    case CrystalSystem::Triclinic: return 6;
     default: return 3;
   }
 }
@@ -192,8 +196,58 @@ Params row_of(CrystalSystem s, int h, int k, int l) {
     case CrystalSystem::Hexagonal: return {double(h * h + h * k + k * k), double(l * l), 0, 0};
     case CrystalSystem::Tetragonal: return {double(h * h + k * k), double(l * l), 0, 0};
     case CrystalSystem::Monoclinic: return {double(h * h), double(k * k), double(l * l), double(h * l)};
+    case CrystalSystem::Triclinic:
+      return {double(h * h), double(k * k), double(l * l), double(h * k), double(h * l), double(k * l)};
     default: return {double(h * h), double(k * k), double(l * l), 0};
   }
+}
+
+// The reciprocal metric G* (Q = hᵀ G* h) of triclinic parameters; positive definite for a real cell.
+Eigen::Matrix3d reciprocal_metric(const Params& p) {
+  Eigen::Matrix3d g;
+  g << p[0], 0.5 * p[3], 0.5 * p[4], 0.5 * p[3], p[1], 0.5 * p[5], 0.5 * p[4], 0.5 * p[5], p[2];
+  return g;
+}
+bool positive_definite(const Eigen::Matrix3d& g) {
+  return g(0, 0) > 0 && g(0, 0) * g(1, 1) - g(0, 1) * g(0, 1) > 0 && g.determinant() > 0;
+}
+
+// Index bounds for Q <= q_max: |h| <= a √q_max, a² being a diagonal element of the direct metric G = G*⁻¹.
+std::array<int, 3> index_bounds(const Eigen::Matrix3d& reciprocal, double q_max) {
+  const Eigen::Matrix3d direct = reciprocal.inverse();
+  std::array<int, 3> out{};
+  for (int i = 0; i < 3; ++i) out[static_cast<std::size_t>(i)] = static_cast<int>(std::sqrt(q_max * direct(i, i))) + 1;
+  return out;
+}
+
+// Whether a trial metric (triclinic form) puts a calculated line within [q_lo, q_hi] of all but max_unindexed
+// of the observed lines, without allocating (most trials of the monoclinic and triclinic searches fail here).
+// Too large a cell, or one with more than 8 lines per observed line (it would index anything), fails too.
+bool quick_check(const Params& t, const std::vector<double>& q_lo, const std::vector<double>& q_hi,
+                 const IndexingOptions& options) {
+  const Eigen::Matrix3d g = reciprocal_metric(t);
+  if (!positive_definite(g)) return false;
+  const double volume = 1.0 / std::sqrt(g.determinant());
+  if (!(volume >= options.min_volume_angstrom3 && volume <= options.max_volume_angstrom3)) return false;
+  const std::size_t ncheck = q_lo.size();
+  const double q_max = q_hi[ncheck - 1];
+  const auto [hmax, kmax, lmax] = index_bounds(g, q_max);
+  // Without hk and kl terms Q(h, −k, l) = Q(h, k, l): k >= 0 suffices (monoclinic, b unique).
+  const int kmin = t[3] == 0 && t[5] == 0 ? 0 : -kmax;
+  if (static_cast<long>(2 * hmax + 1) * (lmax + 1) * (kmax + 1) > 6000) return false;  // volume far too large
+  unsigned hit = 0;
+  int n_calc = 0;
+  for (int h = -hmax; h <= hmax; ++h)
+    for (int k = kmin; k <= kmax; ++k)
+      for (int l = 0; l <= lmax; ++l) {
+        if (l == 0 && (k < 0 || (k == 0 && h <= 0))) continue;  // (h k 0) and (−h −k 0) share Q
+        const double qc = t[0] * h * h + t[1] * k * k + t[2] * l * l + t[3] * h * k + t[4] * h * l + t[5] * k * l;
+        if (qc > q_max) continue;
+        if (++n_calc > 8 * static_cast<int>(ncheck)) return false;
+        for (std::size_t i = 0; i < ncheck; ++i)
+          if (qc >= q_lo[i] && qc <= q_hi[i]) hit |= 1u << i;
+      }
+  return static_cast<int>(ncheck) - __builtin_popcount(hit) <= options.max_unindexed;
 }
 
 // Distinct lines (equal rows merged, centrings OR-ed) with Q <= q_max, sorted by Q; empty when there are more
@@ -208,6 +262,7 @@ std::vector<Line> calculated_lines(CrystalSystem s, const Params& p, double q_ma
   };
   // Index bounds from the smallest reciprocal coefficient along each axis.
   const bool mono = s == CrystalSystem::Monoclinic;
+  const bool tri = s == CrystalSystem::Triclinic;
   double pa = s == CrystalSystem::Hexagonal ? 0.75 * p[0] : p[0];
   const double pb = s == CrystalSystem::Orthorhombic || mono ? p[1] : pa;
   double pc = s == CrystalSystem::Cubic ? p[0] : (s == CrystalSystem::Orthorhombic || mono ? p[2] : p[1]);
@@ -218,9 +273,17 @@ std::vector<Line> calculated_lines(CrystalSystem s, const Params& p, double q_ma
     pa = det / p[2];
     pc = det / p[0];
   }
-  const int hmax = static_cast<int>(std::sqrt(q_max / pa)) + 1;
-  const int kmax = static_cast<int>(std::sqrt(q_max / pb)) + 1;
-  const int lmax = static_cast<int>(std::sqrt(q_max / pc)) + 1;
+  int hmax = static_cast<int>(std::sqrt(q_max / pa)) + 1;
+  int kmax = static_cast<int>(std::sqrt(q_max / pb)) + 1;
+  int lmax = static_cast<int>(std::sqrt(q_max / pc)) + 1;
+  if (tri) {
+    const Eigen::Matrix3d g = reciprocal_metric(p);
+    if (!positive_definite(g)) return {};
+    const std::array<int, 3> bounds = index_bounds(g, q_max);
+    hmax = bounds[0];
+    kmax = bounds[1];
+    lmax = bounds[2];
+  }
   std::vector<Line> lines;
   if (static_cast<long>(2 * hmax + 1) * (2 * kmax + 1) * (lmax + 1) > 400000) return lines;
   // Loops cover one (hkl) of each row: permutations are equivalent for the cubic and tetragonal rows and
@@ -228,10 +291,12 @@ std::vector<Line> calculated_lines(CrystalSystem s, const Params& p, double q_ma
   // (−h −k −l) behaves as (h k l) so l >= 0 suffices.
   const bool hex = s == CrystalSystem::Hexagonal;
   // Monoclinic: (h k l), (h −k l) and (−h k −l) share Q, so h of both signs with k, l >= 0 covers all.
-  for (int h = hex || mono ? -hmax : 0; h <= hmax; ++h)
-    for (int k = hex ? -kmax : 0; k <= (s == CrystalSystem::Cubic || s == CrystalSystem::Tetragonal ? h : kmax); ++k)
+  // Triclinic: l >= 0, and for l = 0 one of (h k 0) and (−h −k 0).
+  for (int h = hex || mono || tri ? -hmax : 0; h <= hmax; ++h)
+    for (int k = hex || tri ? -kmax : 0; k <= (s == CrystalSystem::Cubic || s == CrystalSystem::Tetragonal ? h : kmax); ++k)
       for (int l = 0; l <= (s == CrystalSystem::Cubic ? k : lmax); ++l) {
         if (h == 0 && k == 0 && l == 0) continue;
+        if (tri && l == 0 && (k < 0 || (k == 0 && h < 0))) continue;
         const Params row = row_of(s, h, k, l);
         const double q = q_of(row);
         if (q <= q_max) lines.push_back({q, row, centring_mask(h, k, l)});
@@ -258,6 +323,7 @@ double volume_of(CrystalSystem s, const Params& p) {
       return a * a * std::sqrt(3.0) / 2.0 / std::sqrt(p[1]);
     }
     case CrystalSystem::Monoclinic: return 1.0 / std::sqrt(std::max(p[1] * (p[0] * p[2] - 0.25 * p[3] * p[3]), 1e-300));
+    case CrystalSystem::Triclinic: return 1.0 / std::sqrt(std::max(reciprocal_metric(p).determinant(), 1e-300));
     default: return 1.0 / std::sqrt(p[0] * p[1] * p[2]);
   }
 }
@@ -275,6 +341,13 @@ Lattice lattice_of(CrystalSystem s, const Params& p) {
       return cell_from_free_parameters({1 / (std::sqrt(p[0]) * sin_beta_star), 1 / std::sqrt(p[1]),
                                         1 / (std::sqrt(p[2]) * sin_beta_star), 180.0 - rad_to_deg(std::acos(cos_beta_star))},
                                        s);
+    }
+    case CrystalSystem::Triclinic: {
+      const Eigen::Matrix3d g = reciprocal_metric(p).inverse();  // the direct metric
+      const double a = std::sqrt(g(0, 0)), b = std::sqrt(g(1, 1)), c = std::sqrt(g(2, 2));
+      auto angle = [](double cosine) { return rad_to_deg(std::acos(std::clamp(cosine, -1.0, 1.0))); };
+      return Lattice::from_parameters(a, b, c, angle(g(1, 2) / (b * c)), angle(g(0, 2) / (a * c)),
+                                      angle(g(0, 1) / (a * b)));
     }
     default: return cell_from_free_parameters({1 / std::sqrt(p[0]), 1 / std::sqrt(p[1]), 1 / std::sqrt(p[2])}, s);
   }
@@ -354,11 +427,12 @@ struct Evaluator {
         if (rows < np + 2) return false;
         const Eigen::VectorXd sol = m.topRows(rows).colPivHouseholderQr().solve(rhs.head(rows));
         for (int k = 0; k < np; ++k) {
-          // Only the monoclinic cross term 2a*c* cos β* may be negative.
-          if (!(sol(k) > 0) && !(k == 3 && std::isfinite(sol(k)))) return false;
+          // Only the cross terms (monoclinic and triclinic, k >= 3) may be negative.
+          if (!(sol(k) > 0) && !(k >= 3 && std::isfinite(sol(k)))) return false;
           p[static_cast<std::size_t>(k)] = sol(k);
         }
         if (np == 4 && !(p[0] * p[2] > 0.25 * p[3] * p[3])) return false;
+        if (np == 6 && !positive_definite(reciprocal_metric(p))) return false;
         zero = std::clamp(sol(np), -options.max_zero_deg, options.max_zero_deg);
       }
       const double vv = volume_of(s, p);
@@ -430,7 +504,7 @@ struct Evaluator {
 
 bool same_cell(const IndexingSolution& a, const IndexingSolution& b) {
   if (a.system != b.system) return false;
-  if (a.system == CrystalSystem::Monoclinic) {
+  if (a.system == CrystalSystem::Monoclinic || a.system == CrystalSystem::Triclinic) {
     // Many settings describe one monoclinic lattice: compare the Niggli-reduced cells.
     const LatticeParameters p = a.lattice.niggli_reduced(1e-3).parameters(), q = b.lattice.niggli_reduced(1e-3).parameters();
     return std::abs(a.lattice.volume_angstrom3() - b.lattice.volume_angstrom3()) < 0.02 * a.lattice.volume_angstrom3() &&
@@ -517,13 +591,34 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
           }
     }
   }
+  // Whether a solution (of `system`, or any) indexes every line with M20 >= 20: lower symmetries, and further trial
+  // zeros, are then not searched.
+  auto indexed_well = [&](std::optional<CrystalSystem> system) {
+    for (const IndexingSolution& t : solutions)
+      if ((!system || t.system == *system) && t.lines_indexed == t.lines_used && t.m20 >= 20) return true;
+    return false;
+  };
+  auto q_at_zero = [&](double zero) {
+    std::vector<double> out(lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) out[i] = ev.q_of(lines[i], zero);
+    return out;
+  };
+  // Windows of the cheap pre-check (quick_check): the first 12 lines ± (2 tolerances + 0.05°) at a trial zero.
+  auto check_windows = [&](double zero, std::vector<double>& q_lo, std::vector<double>& q_hi) {
+    const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
+    const double window_deg = 2 * options.tolerance_deg + 0.05;
+    q_lo.assign(ncheck, 0);
+    q_hi.assign(ncheck, 0);
+    for (std::size_t i = 0; i < ncheck; ++i) {
+      q_lo[i] = ev.q_of(lines[i] - window_deg, zero);
+      q_hi[i] = ev.q_of(lines[i] + window_deg, zero);
+    }
+  };
   // Monoclinic (DICVOL's order: only when no higher symmetry indexes every line well): four of the first six
   // lines take low-index rows (|h| + k + l <= 3, indices <= 2), which fixes A, B, C, D; evaluate() refines.
   const bool mono_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Monoclinic) !=
                            options.systems.end();
-  bool higher_ok = false;
-  for (const IndexingSolution& t : solutions) higher_ok = higher_ok || (t.lines_indexed == t.lines_used && t.m20 >= 20);
-  if (mono_wanted && !higher_ok) {
+  if (mono_wanted && !indexed_well(std::nullopt)) {
     std::vector<std::array<int, 3>> hkls;
     for (int h = -2; h <= 2; ++h)
       for (int k = 0; k <= 2; ++k)
@@ -538,46 +633,10 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
     // Four exactly fitted lines cannot absorb a lab pattern's zero shift (0.06° already defeats them), and
     // evaluate() only refines it: trial zeros 0, then ±0.07° while nothing good has been found.
     for (double zero : {0.0, 0.07, -0.07}) {
-      if (zero != 0.0) {
-        bool good = false;
-        for (const IndexingSolution& t : solutions)
-          good = good || (t.system == CrystalSystem::Monoclinic && t.lines_indexed == t.lines_used && t.m20 >= 20);
-        if (good) break;
-      }
-      std::vector<double> qz(lines.size());
-      for (std::size_t i = 0; i < lines.size(); ++i) qz[i] = ev.q_of(lines[i], zero);
-      // Cheap pre-check of a trial, without allocations (most trials fail): at most max_unindexed of the first 12
-      // lines farther than 2 tolerances + 0.05° from every calculated line, at the trial zero.
-      const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
-      const double window_deg = 2 * options.tolerance_deg + 0.05;
-      std::vector<double> q_lo(ncheck), q_hi(ncheck);
-      for (std::size_t i = 0; i < ncheck; ++i) {
-        q_lo[i] = ev.q_of(lines[i] - window_deg, zero);
-        q_hi[i] = ev.q_of(lines[i] + window_deg, zero);
-      }
-      auto quick_check = [&](const Eigen::Vector4d& t) {
-        const double det = t(0) * t(2) - 0.25 * t(3) * t(3);
-        const double volume = 1.0 / std::sqrt(t(1) * det);
-        if (!(volume >= options.min_volume_angstrom3 && volume <= options.max_volume_angstrom3)) return false;
-        const double q_max = q_hi[ncheck - 1];
-        const int hmax = static_cast<int>(std::sqrt(q_max * t(2) / det)) + 1;
-        const int kmax = static_cast<int>(std::sqrt(q_max / t(1))) + 1;
-        const int lmax = static_cast<int>(std::sqrt(q_max * t(0) / det)) + 1;
-        if (static_cast<long>(2 * hmax + 1) * (kmax + 1) * (lmax + 1) > 6000) return false;  // volume far too large
-        unsigned hit = 0;
-        int n_calc = 0;
-        for (int h = -hmax; h <= hmax; ++h)
-          for (int k = 0; k <= kmax; ++k)
-            for (int l = 0; l <= lmax; ++l) {
-              const double qc = t(0) * h * h + t(1) * k * k + t(2) * l * l + t(3) * h * l;
-              if (qc > q_max || qc <= 0) continue;
-              // So many lines per observed one would index anything and give a negligible M20.
-              if (++n_calc > 8 * static_cast<int>(ncheck)) return false;
-              for (std::size_t i = 0; i < ncheck; ++i)
-                if (qc >= q_lo[i] && qc <= q_hi[i]) hit |= 1u << i;
-            }
-        return static_cast<int>(ncheck) - __builtin_popcount(hit) <= options.max_unindexed;
-      };
+      if (zero != 0.0 && indexed_well(CrystalSystem::Monoclinic)) break;
+      const std::vector<double> qz = q_at_zero(zero);
+      std::vector<double> q_lo, q_hi;
+      check_windows(zero, q_lo, q_hi);
       std::vector<std::array<std::size_t, 4>> quadruples;
       for (std::size_t i = 0; i < nfirst; ++i)
         for (std::size_t j = i + 1; j < nfirst; ++j)
@@ -617,11 +676,67 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
                 for (int c = 0; c < 4; ++c) key[static_cast<std::size_t>(c)] = std::lround(1000.0 * abcd(c) / abcd(0));
                 key[0] = std::lround(1e5 * abcd(0));
                 if (!seen.insert(key).second) continue;
-                if (!quick_check(abcd)) continue;
+                if (!quick_check({abcd(0), abcd(1), abcd(2), 0, abcd(3), 0}, q_lo, q_hi, options)) continue;
                 if (ev.evaluate(CrystalSystem::Monoclinic, {abcd(0), abcd(1), abcd(2), abcd(3)}, trial))
                   found[qi].push_back(trial);
               }
             }
+          }
+      });
+      for (const auto& list : found)
+        for (const IndexingSolution& s : list) add(s);
+    }
+  }
+  // Triclinic, last and only when nothing indexes every line well (a zone search in the manner of ITO, Visser,
+  // J. Appl. Cryst. 2, 89 (1969)). Triclinic lattices have no systematic absences, so the three shortest
+  // reciprocal vectors of the reduced cell (a basis in 3D) are usually among the first lines: two of the first
+  // six lines are taken as A = Q(100) and B = Q(010), and any later line as C = Q(001) (one short axis puts its
+  // first line after many lines of the 2D zone of the long ones). For each pair, a line at Q(1±1 0) = A + B ± D
+  // gives |D| (|D| <= min(A, B) in a Buerger-reduced reciprocal cell), and likewise E and F. Inverting axes makes
+  // D, E >= 0, so F takes both signs. evaluate() refines cell and zero.
+  const bool tri_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Triclinic) !=
+                          options.systems.end();
+  if (tri_wanted && !indexed_well(std::nullopt) && lines.size() >= 8) {
+    for (double zero : {0.0, 0.07, -0.07}) {
+      if (zero != 0.0 && indexed_well(CrystalSystem::Triclinic)) break;
+      const std::vector<double> qz = q_at_zero(zero);
+      std::vector<double> q_lo, q_hi;
+      check_windows(zero, q_lo, q_hi);
+      const double tol_q = ev.q_of(lines.back() + 2 * options.tolerance_deg + 0.05, zero) - qz.back();
+      // |Q − (Q1 + Q2)| of every line within the reduced-cell range: the candidate cross terms of a pair.
+      auto cross_terms = [&](double q1, double q2) {
+        std::vector<double> out;
+        const double centre = q1 + q2, reach = std::min(q1, q2) + tol_q;
+        for (double q : qz) {
+          const double d = std::abs(q - centre);
+          if (d > reach) continue;
+          bool known = false;
+          for (double o : out) known = known || std::abs(o - d) < 0.25 * tol_q;
+          if (!known) out.push_back(d);
+        }
+        return out;
+      };
+      const std::size_t nbasis = std::min<std::size_t>(lines.size(), 6);
+      std::vector<std::array<std::size_t, 3>> triples;
+      for (std::size_t i = 0; i < nbasis; ++i)
+        for (std::size_t j = i + 1; j < nbasis; ++j)
+          for (std::size_t k = j + 1; k < lines.size(); ++k) triples.push_back({i, j, k});
+      std::vector<std::vector<IndexingSolution>> found(triples.size());
+      parallel_for(triples.size(), options.threads, [&](std::size_t ti) {
+        const auto [i, j, k] = triples[ti];
+        const double a = qz[i], b = qz[j], c = qz[k];
+        const std::vector<double> ds = cross_terms(a, b), es = cross_terms(a, c), fs = cross_terms(b, c);
+        IndexingSolution trial;
+        for (double d : ds)
+          for (double e : es) {
+            cancel.throw_if_cancelled();
+            for (double f : fs)
+              for (double sign : {1.0, -1.0}) {
+                if (sign < 0 && f == 0) continue;
+                const Params t{a, b, c, d, e, sign * f};
+                if (!quick_check(t, q_lo, q_hi, options)) continue;
+                if (ev.evaluate(CrystalSystem::Triclinic, t, trial)) found[ti].push_back(trial);
+              }
           }
       });
       for (const auto& list : found)
@@ -656,6 +771,7 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
     const double bonus = s.system == CrystalSystem::Cubic ? 2.0
                          : (s.system == CrystalSystem::Hexagonal || s.system == CrystalSystem::Tetragonal) ? 1.3
                          : s.system == CrystalSystem::Monoclinic                                          ? 0.8
+                         : s.system == CrystalSystem::Triclinic                                           ? 0.6
                                                                                                           : 1.0;
     return s.m20 * bonus;
   };

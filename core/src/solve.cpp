@@ -651,7 +651,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       const std::string why = !std::isfinite(median_fwhm) ? "no resolved peaks to index"
                               : median_fwhm >= kMaxIndexingFwhmDeg
                                   ? "the peaks are too broad to index (median FWHM " + std::to_string(median_fwhm) + "°)"
-                                  : "indexing found no cell for the peak positions (cubic to monoclinic tried)";
+                                  : "indexing found no cell for the peak positions (cubic to triclinic tried)";
       throw InputError(pattern.source, 0,
                        "no cell: " + why + (model_available ? " and the model gave no cell" : " and no model is available"));
     }

@@ -42,6 +42,23 @@ class TestIndexing : public QObject {
     QVERIFY(std::abs(p.c_angstrom - t.c_angstrom) < 0.01);
     QVERIFY(std::abs(sols[0].zero_deg - zero) < 0.02);
   }
+  // Low symmetry: the lines of `cell` with a zero shift, timed; the first solution must have the system, the
+  // Niggli cell (settings differ), the volume and the zero of the truth.
+  void check_reduced(const Lattice& cell, CrystalSystem system, double zero, const char* what) {
+    const auto tt = lines_of(cell, 1.5406, zero, 20, [](int, int, int) { return true; });
+    CancelToken cancel;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    qInfo() << what << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << "s";
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, system);
+    const LatticeParameters p = sols[0].lattice.niggli_reduced(1e-3).parameters(), t = cell.niggli_reduced(1e-3).parameters();
+    qInfo() << p.a_angstrom << p.b_angstrom << p.c_angstrom << p.alpha_deg << p.beta_deg << p.gamma_deg << sols[0].m20;
+    QVERIFY(std::abs(p.a_angstrom - t.a_angstrom) < 0.01 && std::abs(p.b_angstrom - t.b_angstrom) < 0.01 &&
+            std::abs(p.c_angstrom - t.c_angstrom) < 0.01);
+    QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
+    QVERIFY(std::abs(sols[0].zero_deg - zero) < 0.01);
+  }
 
  private slots:
   void cubicFaceCentred() {
@@ -120,20 +137,8 @@ class TestIndexing : public QObject {
   void monoclinic() {
     // P2/m-like cell, β = 103°, with a lab-like zero shift of 0.06°; the solution's Niggli cell must equal the
     // true one's (settings differ).
-    const Lattice cell = Lattice::from_parameters(5.1, 6.3, 7.4, 90, 103, 90);
-    const auto tt = lines_of(cell, 1.5406, 0.06, 20, [](int, int, int) { return true; });
-    CancelToken cancel;
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
-    qInfo() << "monoclinic search" << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << "s";
-    QVERIFY(!sols.empty());
-    QCOMPARE(sols[0].system, CrystalSystem::Monoclinic);
-    const LatticeParameters p = sols[0].lattice.niggli_reduced(1e-3).parameters(), t = cell.niggli_reduced(1e-3).parameters();
-    qInfo() << p.a_angstrom << p.b_angstrom << p.c_angstrom << p.alpha_deg << p.beta_deg << p.gamma_deg;
-    QVERIFY(std::abs(p.a_angstrom - t.a_angstrom) < 0.01 && std::abs(p.b_angstrom - t.b_angstrom) < 0.01 &&
-            std::abs(p.c_angstrom - t.c_angstrom) < 0.01);
-    QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
-    QVERIFY(std::abs(sols[0].zero_deg - 0.06) < 0.01);
+    check_reduced(Lattice::from_parameters(5.1, 6.3, 7.4, 90, 103, 90), CrystalSystem::Monoclinic, 0.06,
+                  "monoclinic search");
   }
   void monoclinicCentred() {
     // C2/m-like cell (h + k even): found as C-centred with the conventional volume.
@@ -147,6 +152,24 @@ class TestIndexing : public QObject {
             << QString::fromStdString(sols[0].centring) << crystal_system_name(sols[0].system);
     QCOMPARE(sols[0].system, CrystalSystem::Monoclinic);
     QVERIFY(sols[0].centring != "P");
+    QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
+  }
+  void triclinic() {
+    // P-1-like cell (no absences) with a lab zero shift: no higher symmetry indexes it, the zone search must,
+    // and its Niggli cell must equal the true one's.
+    check_reduced(Lattice::from_parameters(5.1, 6.3, 7.4, 78, 95, 103), CrystalSystem::Triclinic, 0.06,
+                  "monoclinic and triclinic searches");
+  }
+  void triclinicWithWeakLinesMissing() {
+    // Accidentally weak reflections (here (1 −1 0) and a few others) are absent; one of Q(1±1 0) is enough.
+    const Lattice cell = Lattice::from_parameters(4.7, 5.5, 8.9, 101, 92, 84);
+    const auto tt = lines_of(cell, 1.5406, 0.0, 20, [](int h, int k, int l) {
+      return !(h == 1 && k == -1 && l == 0) && !(h == -1 && k == 1 && l == 0) && (h + 2 * k + 3 * l) % 7 != 5;
+    });
+    CancelToken cancel;
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, CrystalSystem::Triclinic);
     QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
   }
   void tooFewLines() {

@@ -191,14 +191,17 @@ class TestWorkbench : public QObject {
         {"zero shift 0.05°", [](ProcessingSettings& p) { p.zero_shift_deg = 0.05; }}};
     for (const Step& step : steps) {
       step.change(s);
+      const std::vector<double> before = d->processed().processed.y;
+      const std::vector<double> background_before = d->processed().background;
       QElapsedTimer t;
       t.start();
       d->set_settings(s, QString::fromLatin1(step.name));
       const double ms = t.nsecsElapsed() / 1e6;
+      // The time is printed, not asserted (a shared machine's timing varies); every change must show in the preview.
       std::printf("preview after %-18s %7.1f ms (%zu points; processing, plot and panel)\n", step.name, ms,
                   d->active()->raw.size());
       QVERIFY2(d->processing_error().isEmpty(), qPrintable(d->processing_error()));
-      QVERIFY2(ms < 1000, step.name);
+      QVERIFY2(d->processed().processed.y != before || d->processed().background != background_before, step.name);
     }
   }
 
