@@ -1,6 +1,7 @@
 // `pxrd-diff generate PATTERN --formula F -n N -o DIR`: raw samples of the flow model, conditioned on the pattern's
 // peak list, written as candidate_01.cif, … and summary.json. PATTERN may also be a CIF: its ideal Cu Kα pattern
 // (simulated, 0–90° 2θ) is then the condition, which is how the model is evaluated.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "pxrd/models/diffusion.hpp"
 #include "pxrd/models/formula_units.hpp"
 #include "pxrd/radiation.hpp"
+#include "pxrd/structure_matcher.hpp"
 
 namespace {
 
@@ -39,6 +41,9 @@ void print_generate_help() {
                "  --guidance W           classifier-free guidance on the pattern, 1 = off (1)\n"
                "  --wavelength W         radiation of a 2theta file without one (CuKa, MoKa12, 1.5406, ...)\n"
                "  --size-angstrom T      crystallite size, if known\n"
+               "  --order support|sampled  candidate_01 is the sample that matches most of the others (the mode\n"
+               "                         of the samples; ties go to the better peak match), or keep the\n"
+               "                         sampling order (support)\n"
                "Ctrl-C cancels (exit 130).\n";
 }
 
@@ -49,7 +54,7 @@ int run_generate(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--formula", "--z", "-n", "-o", "--out", "--weights", "--device", "--steps", "--seed", "--threads", "--anneal", "--guidance",
-                    "--max-atoms", "--wavelength", "--size-angstrom", "--help"});
+                    "--max-atoms", "--wavelength", "--size-angstrom", "--order", "--help"});
   if (args.positionals().size() != 1)
     throw pxrd::InputError("generate", 0, "give exactly one PATTERN (or '-' for composition only)");
   const std::string pattern_path = args.positionals()[0];
@@ -61,6 +66,9 @@ int run_generate(const std::vector<std::string>& argv) {
   const int max_atoms = static_cast<int>(args.get_int("--max-atoms", 20));
   if (n < 1 || n > 10000) throw pxrd::InputError("-n", 0, "must be between 1 and 10000");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
+  const std::string order = args.get("--order", "support");
+  if (order != "support" && order != "sampled")
+    throw pxrd::InputError("--order", 0, "unknown order '" + order + "' (support, sampled)");
 
   // The condition.
   pxrd::models::PeakCondition condition;
@@ -136,6 +144,20 @@ int run_generate(const std::vector<std::string>& argv) {
   request.count = n;
   request.seed = seed;
   const auto samples = model->sample({request}, cancel, progress)[0];
+  // The mode first: on the development split it is right about 55 % of the time against 40 % for the first sample
+  // (docs/benchmarks.md, Model). Matching is loose (stol 0.5, ltol 0.3, 10°), the tolerance it was chosen with.
+  progress.report(1.0, "ranking by support");
+  const std::vector<int> support = pxrd::match_support(samples, pxrd::MatchTolerances{0.3, 0.5, 10});
+  std::vector<double> peak_match(samples.size(), 0.0);
+  if (condition.has_pattern())
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      peak_match[i] = pxrd::models::peak_match_score(condition, samples[i], lambda);
+  std::vector<std::size_t> rank(samples.size());
+  for (std::size_t i = 0; i < rank.size(); ++i) rank[i] = i;
+  if (order == "support")
+    std::stable_sort(rank.begin(), rank.end(), [&](std::size_t a, std::size_t b) {
+      return support[a] != support[b] ? support[a] > support[b] : peak_match[a] > peak_match[b];
+    });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::filesystem::create_directories(out_dir);
@@ -150,21 +172,24 @@ int run_generate(const std::vector<std::string>& argv) {
     js << (i ? ", " : "") << "{\"z\": " << z_scores[i].z << ", \"best_peak_match\": " << z_scores[i].best_score << "}";
   js << "],\n  \"condition\": " << pxrd::json_quote(condition_source) << ",\n  \"peaks\": " << condition.peaks.size()
      << ",\n  \"wavelength_angstrom\": " << lambda << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed
-     << ",\n  \"seconds\": " << seconds << ",\n  \"candidates\": [\n";
+     << ",\n  \"seconds\": " << seconds << ",\n  \"order\": " << pxrd::json_quote(order) << ",\n  \"candidates\": [\n";
   for (std::size_t i = 0; i < samples.size(); ++i) {
     char name[48];
     std::snprintf(name, sizeof name, "candidate_%02zu.cif", i + 1);
-    auto c = samples[i];
+    const std::size_t s = rank[i];
+    auto c = samples[s];
     c.name = name;
     pxrd::CifProvenance prov;
     prov.comment_lines = {"raw sample of " + model->id() + " (no refinement)", "condition: " + condition_source,
-                          "seed " + std::to_string(seed) + ", sample " + std::to_string(i + 1)};
+                          "seed " + std::to_string(seed) + ", sample " + std::to_string(s + 1) + ", matches " +
+                              std::to_string(std::max(0, support[s])) + " of the other samples"};
     pxrd::write_cif(out_dir + "/" + name, pxrd::cif_p1_string(c, prov));
     const auto p = c.lattice.parameters();
     js << "    {\"file\": \"" << name << "\", \"a\": " << p.a_angstrom << ", \"b\": " << p.b_angstrom
        << ", \"c\": " << p.c_angstrom << ", \"alpha\": " << p.alpha_deg << ", \"beta\": " << p.beta_deg
-       << ", \"gamma\": " << p.gamma_deg << ", \"volume\": " << c.lattice.volume_angstrom3();
-    if (condition.has_pattern()) js << ", \"peak_match\": " << pxrd::models::peak_match_score(condition, c, lambda);
+       << ", \"gamma\": " << p.gamma_deg << ", \"volume\": " << c.lattice.volume_angstrom3()
+       << ", \"sample\": " << s + 1 << ", \"support\": " << support[s];
+    if (condition.has_pattern()) js << ", \"peak_match\": " << peak_match[s];
     js << "}" << (i + 1 < samples.size() ? "," : "") << "\n";
   }
   js << "  ]\n}\n";

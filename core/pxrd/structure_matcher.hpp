@@ -34,4 +34,9 @@ MatchPrepared prepare_for_matching(const Crystal& crystal);
 MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, const MatchTolerances& tol = {});
 MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTolerances& tol = {});
 
+// For each structure, how many of the others it matches: its support among a set of samples of one distribution.
+// The most supported sample is the mode of the set, a choice that needs neither the truth nor a pattern. A
+// structure the matcher cannot prepare (degenerate cell, NaN) gets -1 and matches nothing.
+std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol = {});
+
 }  // namespace pxrd

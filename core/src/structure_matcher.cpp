@@ -546,4 +546,27 @@ MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTole
   return match_structures(prepare_for_matching(a), prepare_for_matching(b), tol);
 }
 
+std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol) {
+  const std::size_t n = structures.size();
+  std::vector<std::optional<MatchPrepared>> prepared(n);
+  std::vector<int> support(n, -1);
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      prepared[i] = prepare_for_matching(structures[i]);
+      // The matcher's own checks (a flat cell) run when it compares; a structure it refuses supports nothing.
+      match_structures(*prepared[i], *prepared[i], tol);
+      support[i] = 0;
+    } catch (const Error&) {
+      prepared[i].reset();
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j)
+      if (prepared[i] && prepared[j] && match_structures(*prepared[i], *prepared[j], tol).matched) {
+        ++support[i];
+        ++support[j];
+      }
+  return support;
+}
+
 }  // namespace pxrd

@@ -111,6 +111,24 @@ class TestStructureMatcher : public QObject {
     nan_cell.lattice = pxrd::Lattice((Eigen::Matrix3d() << 4, 0, 0, 0, std::nan(""), 0, 0, 0, 4).finished());
     for (const pxrd::Crystal& bad : {flat, nan_cell}) QVERIFY_THROWS_EXCEPTION(pxrd::Error, pxrd::match_structures(bad, nacl));
   }
+  void match_support_counts_the_matching_others() {
+    // Four settings of rock salt support each other; MnO (other elements) and a flat cell support nothing.
+    const pxrd::Crystal nacl = pxrd::read_cif(example_path("NaCl.cif"));
+    pxrd::Crystal big = nacl;
+    big.lattice = pxrd::Lattice(nacl.lattice.matrix() * 1.1);
+    pxrd::Crystal moved = nacl;
+    for (auto& s : moved.sites)
+      if (s.element == "Cl") s.frac += Eigen::Vector3d(0.02, 0.01, 0.0);
+    pxrd::Crystal flat = pxrd::primitive_standard_cell(nacl, 0.01);
+    flat.lattice = pxrd::Lattice((Eigen::Matrix3d() << 4, 0, 0, 0, 4, 0, 4, 4, 1e-7).finished());
+    const std::vector<pxrd::Crystal> set = {nacl, pxrd::read_cif(example_path("MnO_225.cif")), big, flat,
+                                            pxrd::primitive_standard_cell(nacl, 0.01), moved};
+    const std::vector<int> support = pxrd::match_support(set);
+    QCOMPARE(support, (std::vector<int>{3, 0, 3, -1, 3, 3}));
+    // A tolerance too tight for the displaced copy takes it out of the group.
+    const std::vector<int> strict = pxrd::match_support(set, pxrd::MatchTolerances{0.2, 0.001, 5});
+    QCOMPARE(strict, (std::vector<int>{2, 0, 2, -1, 2, 0}));
+  }
   void displacement_gives_known_rms() {
     // Rock salt, 2-atom primitive cell: moving Cl by δ along a body diagonal of the conventional cell. After the
     // mean shift both atoms move by δ/2, so rms = (δ/2) / (V/N)^(1/3).

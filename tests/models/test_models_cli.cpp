@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "pxrd/cif.hpp"
+#include "pxrd/structure_matcher.hpp"
 #include "pxrd/atomic_file.hpp"
 
 namespace {
@@ -111,11 +112,37 @@ class TestModelsCli : public QObject {
       const auto c = pxrd::read_cif((gen + "/" + name).toStdString());
       QCOMPARE(static_cast<int>(c.sites.size()), 2 * z);
     }
+    // By default the most supported sample comes first: support (matches among the other samples) never rises
+    // down the list, and the summary's support agrees with the matcher run on the written candidates.
+    const auto cands = json["candidates"].toArray();
+    std::vector<pxrd::Crystal> written;
+    QSet<int> sample_numbers;
+    for (int i = 0; i < cands.size(); ++i) {
+      written.push_back(pxrd::read_cif((gen + "/" + cands[i].toObject()["file"].toString()).toStdString()));
+      sample_numbers.insert(cands[i].toObject()["sample"].toInt());
+      if (i > 0) QVERIFY(cands[i].toObject()["support"].toInt() <= cands[i - 1].toObject()["support"].toInt());
+    }
+    QCOMPARE(sample_numbers, (QSet<int>{1, 2, 3}));
+    const std::vector<int> support = pxrd::match_support(written, pxrd::MatchTolerances{0.3, 0.5, 10});
+    for (int i = 0; i < cands.size(); ++i) QCOMPARE(cands[i].toObject()["support"].toInt(), support[std::size_t(i)]);
+    QCOMPARE(json["order"].toString(), QString("support"));
     // --z fixes the cell content; composition only ('-') needs no pattern.
     QCOMPARE(run({"generate", "-", "--formula", "CsCl", "--z", "2", "-n", "1", "-o", dir_.filePath("gen2"),
                   "--weights", dir_.filePath("run/weights.pt"), "--steps", "3", "--threads", "1"}),
              0);
     QCOMPARE(pxrd::read_cif(dir_.filePath("gen2/candidate_01.cif").toStdString()).sites.size(), std::size_t(4));
+    // --order sampled keeps the sampling order.
+    QCOMPARE(run({"generate", "-", "--formula", "CsCl", "--z", "1", "-n", "3", "-o", dir_.filePath("gen3"), "--order",
+                  "sampled", "--weights", dir_.filePath("run/weights.pt"), "--steps", "3", "--threads", "1"}),
+             0);
+    QFile summary3(dir_.filePath("gen3/summary.json"));
+    QVERIFY(summary3.open(QIODevice::ReadOnly));
+    const auto cands3 = QJsonDocument::fromJson(summary3.readAll()).object()["candidates"].toArray();
+    QCOMPARE(cands3.size(), 3);
+    for (int i = 0; i < 3; ++i) QCOMPARE(cands3[i].toObject()["sample"].toInt(), i + 1);
+    QCOMPARE(run({"generate", "-", "--formula", "CsCl", "-n", "1", "-o", dir_.filePath("gen4"), "--order", "best",
+                  "--weights", dir_.filePath("run/weights.pt")}),
+             2);
   }
 
   void bad_inputs_give_exit_codes() {
