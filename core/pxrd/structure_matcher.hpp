@@ -3,6 +3,7 @@
 // primitive_cell=True, scale=True, attempt_supercell=False and species compared by element and occupancy.
 #include <optional>
 
+#include "pxrd/cancel.hpp"
 #include "pxrd/crystal.hpp"
 
 namespace pxrd {
@@ -36,7 +37,11 @@ MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTole
 
 // For each structure, how many of the others it matches: its support among a set of samples of one distribution.
 // The most supported sample is the mode of the set, a choice that needs neither the truth nor a pattern. A
-// structure the matcher cannot prepare (degenerate cell, NaN) gets -1 and matches nothing.
-std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol = {});
+// structure the matcher cannot prepare (degenerate cell, NaN) gets -1 and matches nothing. Only the first
+// `max_reference` structures are counted as supporters, which bounds the cost at n × max_reference comparisons
+// (loose tolerances make each one slow: about 300 per second per core for 14-atom cells). Runs on `threads`
+// workers (0: all cores); throws Cancelled when `cancel` fires.
+std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol = {},
+                               std::size_t max_reference = 200, const CancelToken* cancel = nullptr, int threads = 1);
 
 }  // namespace pxrd

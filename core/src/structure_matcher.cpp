@@ -13,6 +13,7 @@
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/lattice.hpp"
+#include "pxrd/parallel.hpp"
 #include "pxrd/units.hpp"
 
 namespace pxrd {
@@ -546,11 +547,15 @@ MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTole
   return match_structures(prepare_for_matching(a), prepare_for_matching(b), tol);
 }
 
-std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol) {
+std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol,
+                               std::size_t max_reference, const CancelToken* cancel, int threads) {
   const std::size_t n = structures.size();
+  const std::size_t n_reference = std::min(n, max_reference);
   std::vector<std::optional<MatchPrepared>> prepared(n);
   std::vector<int> support(n, -1);
-  for (std::size_t i = 0; i < n; ++i) {
+  const int workers = worker_count(threads);
+  parallel_for(n, workers, [&](std::size_t i) {
+    if (cancel) cancel->throw_if_cancelled();
     try {
       prepared[i] = prepare_for_matching(structures[i]);
       // The matcher's own checks (a flat cell) run when it compares; a structure it refuses supports nothing.
@@ -559,13 +564,16 @@ std::vector<int> match_support(const std::vector<Crystal>& structures, const Mat
     } catch (const Error&) {
       prepared[i].reset();
     }
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = i + 1; j < n; ++j)
-      if (prepared[i] && prepared[j] && match_structures(*prepared[i], *prepared[j], tol).matched) {
-        ++support[i];
-        ++support[j];
-      }
+  });
+  // Each structure against every reference but itself: pairs within the reference set are compared twice, which
+  // keeps every worker writing only its own count.
+  parallel_for(n, workers, [&](std::size_t i) {
+    if (!prepared[i]) return;
+    for (std::size_t j = 0; j < n_reference; ++j) {
+      if (cancel) cancel->throw_if_cancelled();
+      if (j != i && prepared[j] && match_structures(*prepared[i], *prepared[j], tol).matched) ++support[i];
+    }
+  });
   return support;
 }
 

@@ -128,6 +128,11 @@ class TestStructureMatcher : public QObject {
     // A tolerance too tight for the displaced copy takes it out of the group.
     const std::vector<int> strict = pxrd::match_support(set, pxrd::MatchTolerances{0.2, 0.001, 5});
     QCOMPARE(strict, (std::vector<int>{2, 0, 2, -1, 2, 0}));
+    // Only the first two count as supporters: NaCl's copies gain one each, NaCl none (MnO does not match it).
+    QCOMPARE(pxrd::match_support(set, pxrd::MatchTolerances{}, 2), (std::vector<int>{0, 0, 1, -1, 1, 1}));
+    pxrd::CancelToken stop;
+    stop.cancel();
+    QVERIFY_THROWS_EXCEPTION(pxrd::Cancelled, pxrd::match_support(set, pxrd::MatchTolerances{}, 200, &stop));
   }
   void displacement_gives_known_rms() {
     // Rock salt, 2-atom primitive cell: moving Cl by δ along a body diagonal of the conventional cell. After the
