@@ -115,6 +115,9 @@ struct LeBailOptions {
   bool refine_zero = true;
   bool refine_profile = true;
   double max_zero_deg = 0.5;
+  // When this fires, the fit ends after its current cycle (at least one) and returns what it has, where `cancel`
+  // would throw: a time limit for a fit whose result is needed.
+  const CancelToken* finish_early = nullptr;
 };
 
 struct LeBailResult {

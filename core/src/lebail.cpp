@@ -641,6 +641,7 @@ LeBailResult lebail_fit(const PowderData& data, const Lattice& start, CrystalSys
   Lattice lattice = start;
   for (int cycle = 0; cycle < options.cycles; ++cycle) {
     cancel.throw_if_cancelled();
+    if (cycle > 0 && options.finish_early && options.finish_early->cancelled()) break;
     pawley_update(s, profile, bg_coef, cancel);
     lebail_update(s, profile, background_values(s.basis, bg_coef, n), 2);
     cancel.throw_if_cancelled();

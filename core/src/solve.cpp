@@ -678,6 +678,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       // A given crystallite size fixes peaks degrees wide; refining their width against overlapping,
       // extracted intensities only lets the two trade off.
       lo_opt.refine_profile = !(no_resolved_peaks && options.size_angstrom > 0);
+      // The first cell's fit is needed whatever it costs, but not more than the budget: at the deadline it
+      // finishes its cycle and keeps what it has (a 10 Å InTeI cell took 18 s of an 18 s budget alone).
+      if (i == 0) lo_opt.finish_early = &lebail_deadline.token();
       try {
         fits.push_back(lebail_fit(fit_data, cells[i].lattice, cells[i].system, p0, lo_opt,
                                   i == 0 ? cancel : lebail_deadline.token()));
@@ -923,10 +926,14 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   std::sort(solved.begin(), solved.end(), [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
   // The best three also bring their equally fitting exchanges of atoms one electron apart (the matcher below
   // drops exchanges that are the same structure).
+  // They get a tenth of the budget: a 12-atom cell with four Te and four I has 69 exchanges per candidate, each
+  // evaluated on the full data (8 s at 10 Å).
   {
+    DeadlineCancel exchange_deadline(cancel, after(Clock::now(), 0.1 * budget));
     std::vector<SolvedCandidate> exchanged;
     for (std::size_t i = 0; i < solved.size() && i < 3 && !result.cancelled; ++i)
-      for (SolvedCandidate& v : site_exchange_variants(solved[i], data, 4, cancel)) exchanged.push_back(std::move(v));
+      for (SolvedCandidate& v : site_exchange_variants(solved[i], data, 4, exchange_deadline.token()))
+        exchanged.push_back(std::move(v));
     if (!exchanged.empty()) {
       solved.insert(solved.end(), std::make_move_iterator(exchanged.begin()), std::make_move_iterator(exchanged.end()));
       std::stable_sort(solved.begin(), solved.end(),

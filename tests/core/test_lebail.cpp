@@ -175,6 +175,24 @@ class TestLeBail : public QObject {
     QVERIFY(std::abs(r.profile.zero_deg - 0.05) < 0.01);
     QVERIFY(r.rwp < 0.03);
   }
+  void finishEarlyKeepsTheFirstCycle() {
+    // A fired finish_early token ends the fit after one cycle with a usable result instead of an exception; the
+    // full fit gets at least as close.
+    const PowderData data = synthetic(rocksalt(4.445), 0.05);
+    ProfileParams start;
+    start.w = 0.02;
+    CancelToken cancel, stop;
+    stop.cancel();
+    LeBailOptions early;
+    early.finish_early = &stop;
+    const Lattice from = Lattice::from_parameters(4.43, 4.43, 4.43, 90, 90, 90);
+    const LeBailResult one = lebail_fit(data, from, CrystalSystem::Cubic, start, early, cancel);
+    const LeBailResult full = lebail_fit(data, from, CrystalSystem::Cubic, start, LeBailOptions{}, cancel);
+    QVERIFY(std::isfinite(one.rwp) && one.rwp < 1);
+    QVERIFY(std::abs(one.lattice.parameters().a_angstrom - 4.43) > 1e-6);  // one cycle moved the cell
+    QVERIFY(full.rwp <= one.rwp + 1e-9);
+    QVERIFY(std::abs(full.lattice.parameters().a_angstrom - 4.445) <= std::abs(one.lattice.parameters().a_angstrom - 4.445) + 1e-6);
+  }
   // Cached unit shapes re-summed with any intensities give the directly drawn profile: pseudo-Voigt with Kα2,
   // and sinc² peaks tens of degrees wide.
   void peakShapesResumTheProfile() {
