@@ -321,14 +321,12 @@ int run_eval(const std::vector<std::string>& argv) {
     }
     if (v.mode == 0) pattern_samples = samples;
     std::cerr << "matching: " << v.name << "\n";
-    auto first_k = samples;
-    for (auto& s : first_k) s.resize(std::min<std::size_t>(s.size(), static_cast<std::size_t>(k)));
-    results.push_back(score(v.name, truth, first_k, tols, threads, cancel));
-    const std::string of_pool = pool > k ? "_of" + std::to_string(pool) : "";
     auto keep_k = [&](std::vector<std::vector<pxrd::Crystal>> ranked) {
       for (auto& s : ranked) s.resize(std::min<std::size_t>(s.size(), static_cast<std::size_t>(k)));
       return ranked;
     };
+    results.push_back(score(v.name, truth, keep_k(samples), tols, threads, cancel));
+    const std::string of_pool = pool > k ? "_of" + std::to_string(pool) : "";
     std::vector<std::vector<double>> agreement;
     if (v.mode != 1 && v.mode != 4 && !args.has("--no-ranking")) {
       // The same samples, ranked by agreement with the pattern they were conditioned on.
