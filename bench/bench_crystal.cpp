@@ -6,6 +6,7 @@
 //   +'\n'+r['output']+'\n') for f in ('train_partial','val','test') for r in
 //   csv.DictReader(lzma.open('/work/shared/data/mp_20/'+f+'.csv.xz','rt',newline=''))]" > mp20.cifs
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -100,6 +101,60 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < prepared.size(); ++i)
         matched += pxrd::match_structures(reference, prepared[i % prepared.size()], {0.3, 0.5, 10}).matched;
     report("match prepared: one reference vs others", 20 * prepared.size(), t2);
+  }
+  {
+    // Support counting in sets like a model's samples: 30 variants of each distinct structure, each with its own
+    // cell strain (up to 10 %); half keep the structure with a displacement of 0.02-0.6 A, half get random
+    // coordinates, so that some pairs match and many do not. The reference is the same count through the full
+    // match_structures (best rms over every alignment).
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<std::vector<pxrd::Crystal>> sets;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      std::vector<pxrd::Crystal> set;
+      for (int copy = 0; copy < 30; ++copy) {
+        pxrd::Crystal c = crystals[i];
+        const double sigma = 0.02 * std::pow(30.0, unit(rng));
+        std::normal_distribution<double> shift(0.0, sigma);
+        Eigen::Matrix3d strain = Eigen::Matrix3d::Identity();
+        for (int r = 0; r < 3; ++r) strain(r, r) += 0.1 * (2 * unit(rng) - 1);
+        const pxrd::Lattice strained(c.lattice.matrix() * strain);
+        const bool random_coordinates = copy % 2 == 1;
+        for (auto& s : c.sites)
+          s.frac = random_coordinates ? Eigen::Vector3d(unit(rng), unit(rng), unit(rng))
+                                      : c.lattice.to_fractional(c.lattice.to_cartesian(s.frac) +
+                                                                Eigen::Vector3d(shift(rng), shift(rng), shift(rng)));
+        c.lattice = strained;
+        set.push_back(std::move(c));
+      }
+      sets.push_back(std::move(set));
+    }
+    const pxrd::MatchTolerances loose{0.3, 0.5, 10};
+    Timer t;
+    long support_sum = 0;
+    std::vector<std::vector<int>> supports;
+    for (const auto& set : sets) {
+      supports.push_back(pxrd::match_support(set, loose));
+      for (int v : supports.back()) support_sum += v;
+    }
+    const double pairs = static_cast<double>(sets.size()) * 30 * 29;
+    report("match_support (30 samples per set)", static_cast<std::size_t>(pairs), t);
+    const double support_cpu = t.cpu();
+    Timer t_full;
+    long full_sum = 0, differing = 0;
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      std::vector<pxrd::MatchPrepared> prepared;
+      for (const auto& c : sets[i]) prepared.push_back(pxrd::prepare_for_matching(c));
+      for (std::size_t a = 0; a < prepared.size(); ++a) {
+        int count = 0;
+        for (std::size_t b = 0; b < prepared.size(); ++b)
+          if (a != b) count += pxrd::match_structures(prepared[a], prepared[b], loose).matched;
+        full_sum += count;
+        differing += count != supports[i][a];
+      }
+    }
+    report("  reference: full match_structures per pair", static_cast<std::size_t>(pairs), t_full);
+    std::printf("  (support sum %ld, reference %ld, %ld counts differ; CPU ratio reference/support %.2f)\n",
+                support_sum, full_sum, differing, t_full.cpu() / support_cpu);
   }
   return 0;
 }

@@ -466,7 +466,12 @@ MatchPrepared prepare_for_matching(const Crystal& crystal) {
   return get_primitive(s);
 }
 
-MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, const MatchTolerances& tol) {
+namespace {
+
+// With `first_match_suffices` the search stops at the first alignment within stol: the verdict (matched) is the
+// same, the rms and max_dist are only an upper bound. Counting support needs the verdict alone.
+MatchResult match_prepared(const MatchPrepared& a, const MatchPrepared& b, const MatchTolerances& tol,
+                           bool first_match_suffices) {
   MatchResult result;
   const std::size_t n = a.frac.size();
   if (n == 0 || n != b.frac.size()) return result;  // fu = 1 and no subset matching: equal site counts only
@@ -532,7 +537,9 @@ MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, con
         best_rms = c.rms;
         best_max = c.max;
       }
+      if (first_match_suffices && best_rms < tol.stol) break;
     }
+    if (first_match_suffices && best_rms < tol.stol) break;
   }
   result.fit = fit;
   if (best_rms < tol.stol) {
@@ -541,6 +548,12 @@ MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, con
     result.max_dist = best_max;
   }
   return result;
+}
+
+}  // namespace
+
+MatchResult match_structures(const MatchPrepared& a, const MatchPrepared& b, const MatchTolerances& tol) {
+  return match_prepared(a, b, tol, false);
 }
 
 MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTolerances& tol) {
@@ -559,7 +572,7 @@ std::vector<int> match_support(const std::vector<Crystal>& structures, const Mat
     try {
       prepared[i] = prepare_for_matching(structures[i]);
       // The matcher's own checks (a flat cell) run when it compares; a structure it refuses supports nothing.
-      match_structures(*prepared[i], *prepared[i], tol);
+      match_prepared(*prepared[i], *prepared[i], tol, true);
       support[i] = 0;
     } catch (const Error&) {
       prepared[i].reset();
@@ -571,7 +584,7 @@ std::vector<int> match_support(const std::vector<Crystal>& structures, const Mat
     if (!prepared[i]) return;
     for (std::size_t j = 0; j < n_reference; ++j) {
       if (cancel) cancel->throw_if_cancelled();
-      if (j != i && prepared[j] && match_structures(*prepared[i], *prepared[j], tol).matched) ++support[i];
+      if (j != i && prepared[j] && match_prepared(*prepared[i], *prepared[j], tol, true).matched) ++support[i];
     }
   });
   return support;

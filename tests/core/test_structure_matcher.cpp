@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "pxrd/atomic_file.hpp"
@@ -133,6 +134,37 @@ class TestStructureMatcher : public QObject {
     pxrd::CancelToken stop;
     stop.cancel();
     QVERIFY_THROWS_EXCEPTION(pxrd::Cancelled, pxrd::match_support(set, pxrd::MatchTolerances{}, 200, &stop));
+  }
+  void match_support_agrees_with_the_full_matcher() {
+    // match_support stops at the first alignment within tolerance; its counts must equal those of the full
+    // search. Rock salt with displacements up to 0.5 A, a strained cell, and every other copy with random
+    // coordinates, so that the set holds matching and non-matching pairs.
+    const pxrd::Crystal nacl = pxrd::read_cif(example_path("NaCl.cif"));
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<pxrd::Crystal> set;
+    for (int copy = 0; copy < 12; ++copy) {
+      pxrd::Crystal c = nacl;
+      std::normal_distribution<double> shift(0.0, 0.05 + 0.45 * unit(rng));
+      for (auto& s : c.sites)
+        s.frac = copy % 2 == 1 ? Eigen::Vector3d(unit(rng), unit(rng), unit(rng))
+                               : c.lattice.to_fractional(c.lattice.to_cartesian(s.frac) +
+                                                         Eigen::Vector3d(shift(rng), shift(rng), shift(rng)));
+      c.lattice = pxrd::Lattice(c.lattice.matrix() * (1.0 + 0.1 * unit(rng)));
+      set.push_back(std::move(c));
+    }
+    const pxrd::MatchTolerances loose{0.3, 0.5, 10};
+    const std::vector<int> support = pxrd::match_support(set, loose, 200, nullptr, 2);
+    int matched_pairs = 0;
+    for (std::size_t a = 0; a < set.size(); ++a) {
+      int count = 0;
+      for (std::size_t b = 0; b < set.size(); ++b)
+        if (a != b && pxrd::match_structures(set[a], set[b], loose).matched) ++count;
+      QCOMPARE(support[a], count);
+      matched_pairs += count;
+    }
+    QVERIFY2(matched_pairs > 0 && matched_pairs < static_cast<int>(set.size() * (set.size() - 1)),
+             std::to_string(matched_pairs).c_str());
   }
   void displacement_gives_known_rms() {
     // Rock salt, 2-atom primitive cell: moving Cl by δ along a body diagonal of the conventional cell. After the
