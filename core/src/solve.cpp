@@ -33,6 +33,9 @@ using Clock = std::chrono::steady_clock;
 
 // Above this median FWHM the peak positions are too uncertain (and too overlapped) for indexing.
 constexpr double kMaxIndexingFwhmDeg = 1.5;
+// Broad patterns: up to kModeSlots model samples that at least kMinModeSupport others match are refined first.
+constexpr std::size_t kModeSlots = 2;
+constexpr int kMinModeSupport = 2;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 Clock::time_point after(Clock::time_point t, double seconds) {
@@ -131,6 +134,7 @@ struct PoolEntry {
   std::string origin;
   double rwp = 1;
   bool keep_symmetry = false;  // from the space-group search: refined under its group, not as P1
+  bool model_mode = false;     // one of the samples most of the others match: refined whatever its unrefined fit
 };
 
 // Indices of the first `max_kept` items whose structures match none kept before them (in order; an item the
@@ -829,7 +833,32 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     end_stage("direct-space search");
     // Generator samples as candidates of their own, in their own cell (profile of the best Le Bail fit).
     const ProfileParams sample_profile = fits.empty() ? start_profile : fits[order[0]].profile;
-    for (const Crystal& s : samples) pool.push_back({s, system_of_cell(s.lattice), sample_profile, "generator", 1});
+    std::vector<int> support;
+    if (no_resolved_peaks && samples.size() > 2) {
+      // Broad peaks leave many structures fitting alike, and an unrefined sample ranks low among refined search
+      // results: the model's modes (the samples that most of the others match) get refinement slots of their own.
+      DeadlineCancel support_deadline(cancel, after(Clock::now(), 0.05 * budget));
+      try {
+        support = match_support(samples, MatchTolerances{0.3, 0.5, 10}, 200, &support_deadline.token(),
+                                std::max(1, options.threads));
+      } catch (const Cancelled&) {
+        if (cancel.cancelled()) throw;
+        support.clear();
+      }
+    }
+    std::vector<std::size_t> modes;
+    for (std::size_t i = 0; i < support.size(); ++i)
+      if (support[i] >= kMinModeSupport) modes.push_back(i);
+    std::stable_sort(modes.begin(), modes.end(), [&](std::size_t a, std::size_t b) { return support[a] > support[b]; });
+    if (modes.size() > kModeSlots) modes.resize(kModeSlots);
+    if (!modes.empty())
+      result.notes.push_back(std::to_string(modes.size()) + " model sample(s) that " + std::to_string(kMinModeSupport) +
+                             " or more of the others match (the model's modes) refined first; highest support " +
+                             std::to_string(support[modes.front()]) + " of " + std::to_string(samples.size() - 1));
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      pool.push_back({samples[i], system_of_cell(samples[i].lattice), sample_profile, "generator", 1});
+      pool.back().model_mode = std::find(modes.begin(), modes.end(), i) != modes.end();
+    }
     for (const auto& [crystal, system] : symmetric)
       pool.push_back({crystal, system, sample_profile, "generator (symmetric lattice)", 1});
     // Pre-rank by the profile fit with only scale and background.
@@ -843,6 +872,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     result.cancelled = true;
   }
   std::sort(pool.begin(), pool.end(), [](const PoolEntry& a, const PoolEntry& b) { return a.rwp < b.rwp; });
+  std::stable_partition(pool.begin(), pool.end(), [](const PoolEntry& e) { return e.model_mode; });
   // Searches in one cell often converge on one structure: the refinement slots go to distinct structures
   // (the best of each), so that the final de-duplication does not leave fewer than k.
   {

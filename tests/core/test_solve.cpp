@@ -194,6 +194,18 @@ class TestSolve : public QObject {
     qInfo() << "8 A: best R_wp" << r.candidates.front().rwp << r.candidates.front().space_group_symbol.c_str();
     QVERIFY(r.candidates.front().rwp < 0.05);
     QVERIFY(match_structures(r.candidates.front().crystal, truth, MatchTolerances{0.3, 0.5, 10}).matched);
+    // The generator's samples all match each other: its modes are refined first, and the notes say so.
+    const auto mentions_modes = [](const SolveResult& result) {
+      for (const std::string& n : result.notes)
+        if (n.find("the model's modes") != std::string::npos) return true;
+      return false;
+    };
+    QVERIFY(mentions_modes(r));
+    // Sharp peaks pin the structure: no mode slots there.
+    SolveOptions sharp = o;
+    sharp.size_angstrom = 0;
+    PrimitiveNaclGenerator sharp_generator;
+    QVERIFY(!mentions_modes(solve(simulated(truth), sharp, &sharp_generator, cancel, progress)));
     // Without a generator the same pattern is refused with a reason.
     bool refused = false;
     try {
