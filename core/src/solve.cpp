@@ -297,6 +297,24 @@ Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& v) {
   return expand_to_conventional(sample, v.conventional, centring);
 }
 
+CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
+  CellOrder out;
+  out.order.resize(lebail_rwp.size());
+  for (std::size_t i = 0; i < out.order.size(); ++i) out.order[i] = i;
+  double best = 1;
+  for (double r : lebail_rwp) best = std::min(best, r);
+  // Le Bail cannot tell a cell from its super- and sub-cells (they fit alike): among cells that fit about as well
+  // as the best, the proposal order (indexing rank: M20 with centring and symmetry preference; for broad peaks the
+  // most supported symmetric lattices first) decides.
+  auto tier = [&](std::size_t i) { return lebail_rwp[i] <= 1.15 * best + 0.005 ? 0 : 1; };
+  std::stable_sort(out.order.begin(), out.order.end(), [&](std::size_t a, std::size_t b) {
+    return tier(a) != tier(b) ? tier(a) < tier(b) : (tier(a) == 1 && lebail_rwp[a] < lebail_rwp[b]);
+  });
+  while (out.searched < out.order.size() && out.searched < 3 && lebail_rwp[out.order[out.searched]] <= 1.5 * best + 0.02)
+    ++out.searched;
+  return out;
+}
+
 std::vector<LatticeGroup> consensus_lattices(const std::vector<SymmetricLattice>& proposals) {
   std::vector<LatticeGroup> groups;
   auto close = [](const LatticeParameters& p, const LatticeParameters& q) {
@@ -700,16 +718,14 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       if (remaining() < 0.5 * budget) break;
     }
     fits.resize(std::min(fits.size(), cells.size()));
-    std::vector<std::size_t> order(fits.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    // Le Bail cannot tell a cell from its super- and sub-cells (they fit alike): among cells that fit about
-    // as well as the best, the indexing rank (M20 with centring and symmetry preference) decides.
+    std::vector<double> lebail_rwp;
     double best_fit = 1;
-    for (const LeBailResult& f : fits) best_fit = std::min(best_fit, f.rwp);
-    auto tier = [&](std::size_t i) { return fits[i].rwp <= 1.15 * best_fit + 0.005 ? 0 : 1; };
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return tier(a) != tier(b) ? tier(a) < tier(b) : (tier(a) == 1 && fits[a].rwp < fits[b].rwp);
-    });
+    for (const LeBailResult& f : fits) {
+      lebail_rwp.push_back(f.rwp);
+      best_fit = std::min(best_fit, f.rwp);
+    }
+    const CellOrder cell_order = cells_for_search(lebail_rwp);
+    const std::vector<std::size_t>& order = cell_order.order;
     for (std::size_t i : order) result.cells.push_back(cells[i]);
     result.best_lebail_rwp = best_fit;
     end_stage("Le Bail");
@@ -724,9 +740,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       bool space_group = false;  // a space-group search (broad peaks) rather than the P1/P-1 search
     };
     std::vector<Job> jobs;
-    for (std::size_t oi = 0; oi < order.size() && oi < 3; ++oi) {
+    for (std::size_t oi = 0; oi < cell_order.searched; ++oi) {
       const LeBailResult& f = fits[order[oi]];
-      if (f.rwp > 1.5 * result.best_lebail_rwp + 0.02) break;
       const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
       const int n = centring.multiplicity();
       for (int z : z_candidates(f.lattice.volume_angstrom3() / n, formula_volume, atoms_per_formula,
