@@ -108,10 +108,11 @@ struct LatticeGroup {
 };
 std::vector<LatticeGroup> consensus_lattices(const std::vector<SymmetricLattice>& proposals);
 // The order in which Le Bail-fitted cells (R_wp 1: failed) are listed and searched, and how many of the first
-// are searched (at most 3, those within 1.5 × the best R_wp + 0.02).
+// are searched (at most 3, those within 1.5 × the best R_wp + 0.02), and that best R_wp.
 struct CellOrder {
   std::vector<std::size_t> order;
   std::size_t searched = 0;
+  double best_rwp = 1;
 };
 CellOrder cells_for_search(const std::vector<double>& lebail_rwp);
 // Exchanges of atoms one electron apart (C/N, O/F, Mn/Fe) in `c.crystal` that fit `data` within 5 % (+0.001)

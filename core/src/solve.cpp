@@ -301,8 +301,8 @@ CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
   CellOrder out;
   out.order.resize(lebail_rwp.size());
   for (std::size_t i = 0; i < out.order.size(); ++i) out.order[i] = i;
-  double best = 1;
-  for (double r : lebail_rwp) best = std::min(best, r);
+  for (double r : lebail_rwp) out.best_rwp = std::min(out.best_rwp, r);
+  const double best = out.best_rwp;
   // Le Bail cannot tell a cell from its super- and sub-cells (they fit alike): among cells that fit about as well
   // as the best, the proposal order (indexing rank: M20 with centring and symmetry preference; for broad peaks the
   // most supported symmetric lattices first) decides.
@@ -719,15 +719,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     }
     fits.resize(std::min(fits.size(), cells.size()));
     std::vector<double> lebail_rwp;
-    double best_fit = 1;
-    for (const LeBailResult& f : fits) {
-      lebail_rwp.push_back(f.rwp);
-      best_fit = std::min(best_fit, f.rwp);
-    }
+    for (const LeBailResult& f : fits) lebail_rwp.push_back(f.rwp);
     const CellOrder cell_order = cells_for_search(lebail_rwp);
     const std::vector<std::size_t>& order = cell_order.order;
     for (std::size_t i : order) result.cells.push_back(cells[i]);
-    result.best_lebail_rwp = best_fit;
+    result.best_lebail_rwp = cell_order.best_rwp;
     end_stage("Le Bail");
 
     // 3. Candidates: direct-space search in the best cells, seeded by generator samples.

@@ -292,18 +292,19 @@ class TestSolve : public QObject {
     QCOMPARE(consensus_lattices(proposals).size(), std::size_t(3));
   }
 
-  // C and N one electron apart: exchanging them in a structure where the sites differ fits nearly as well and
-  // is returned; Na and Cl (six electrons apart) give no exchange.
   void cellOrderForTheSearch() {
     // Cells within 1.15 × the best Le Bail R_wp (+0.005) keep their proposal order, the rest follow by R_wp (a
     // failed fit, R_wp 1, last), and the search takes the first three within 1.5 × best + 0.02.
     const CellOrder order = cells_for_search({0.05, 0.02, 0.021, 1.0, 0.3, 0.04});
     QCOMPARE(order.order, (std::vector<std::size_t>{1, 2, 5, 0, 4, 3}));
     QCOMPARE(order.searched, std::size_t{3});
+    QCOMPARE(order.best_rwp, 0.02);
     QCOMPARE(cells_for_search({0.02, 0.2}).searched, std::size_t{1});
     QCOMPARE(cells_for_search({1.0, 1.0}).searched, std::size_t{2});  // nothing fitted: the search still runs
     QCOMPARE(cells_for_search({}).searched, std::size_t{0});
   }
+  // C and N one electron apart: exchanging them in a structure where the sites differ fits nearly as well and
+  // is returned; Na and Cl (six electrons apart) give no exchange.
   void siteExchangeOfNeighbouringElements() {
     Crystal cn = nacl();
     for (Site& s : cn.sites) {
