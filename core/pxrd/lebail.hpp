@@ -66,9 +66,9 @@ struct ProfileParams {
   double gaussian_fwhm_deg(double theta_rad) const;  // the Caglioti part alone
 };
 
-// Smallest d of the reflections a fit must include: those up to 1° beyond the data, or 3 FWHM for broad
-// (finite-size) peaks, whose tails reach into the range from far outside.
-double reflection_d_min_angstrom(const PowderData& data, const ProfileParams& profile);
+// Smallest d of the reflections a fit must include: those up to 1° beyond the data, or `reach_fwhm` FWHM for
+// broad (finite-size) peaks, whose tails reach into the range from far outside.
+double reflection_d_min_angstrom(const PowderData& data, const ProfileParams& profile, double reach_fwhm = 3.0);
 
 // Lorentz-polarisation (1 + cos²2θ) / (sin²θ cosθ) as in science.md §1.
 double lorentz_polarisation(double two_theta_deg);

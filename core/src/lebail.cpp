@@ -169,9 +169,9 @@ double ProfileParams::fwhm_deg(double theta_rad) const {
   return gaussian_fwhm_deg(theta_rad) + std::max(x, 0.0) / std::cos(theta_rad);
 }
 
-double reflection_d_min_angstrom(const PowderData& data, const ProfileParams& profile) {
+double reflection_d_min_angstrom(const PowderData& data, const ProfileParams& profile, double reach_fwhm) {
   const double tt_max = data.two_theta_deg.back();
-  const double reach = std::max(1.0, 3.0 * profile.fwhm_deg(deg_to_rad(tt_max / 2)));
+  const double reach = std::max(1.0, reach_fwhm * profile.fwhm_deg(deg_to_rad(tt_max / 2)));
   return two_theta_deg_to_d_angstrom(std::min(tt_max + reach, 179.0), data.lambda1_angstrom);
 }
 

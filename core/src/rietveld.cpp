@@ -247,7 +247,10 @@ struct Model {
 
 Model make_model(const PowderData& data, const Crystal& start, CrystalSystem system, const ProfileParams& profile,
                  int background_terms, std::optional<SpaceGroupConstraints> constraints = std::nullopt) {
-  const double d_min = reflection_d_min_angstrom(data, profile);
+  // sinc² tails fall only as 1/ΔQ², and reflections beyond the data grow in number as Q²: their summed tails are
+  // a slope the background does not absorb. With 3 FWHM, the true structure of a 10 Å Hf4CN3 pattern refined
+  // to R_wp 0.0096 with c 1.5 % short; with 12 FWHM (to 179° 2θ at 10 Å), to 0.0002 at the true cell.
+  const double d_min = reflection_d_min_angstrom(data, profile, profile.sinc2_size ? 12.0 : 3.0);
   Model m{data, system, start, enumerate_reflections(start.lattice, d_min), background_basis(data, background_terms),
           {}, {}, 0, std::move(constraints), {}};
   for (const Site& s : start.sites) {
