@@ -115,6 +115,11 @@ struct CellOrder {
   double best_rwp = 1;
 };
 CellOrder cells_for_search(const std::vector<double>& lebail_rwp);
+// For candidates sorted best fit first: for each index in `marked`, the first candidate with the same structure
+// (the matcher's default tolerances), which may be the marked one itself. A search often finds a model sample's
+// structure with a far better fit than the unrefined sample.
+std::vector<std::size_t> best_equivalents(const std::vector<Crystal>& best_first, const std::vector<std::size_t>& marked,
+                                          const CancelToken* cancel = nullptr);
 // Exchanges of atoms one electron apart (C/N, O/F, Mn/Fe) in `c.crystal` that fit `data` within 5 % (+0.001)
 // of c.rwp, best first, at most max_variants; each re-evaluated (scale and background) with c.profile.
 std::vector<SolvedCandidate> site_exchange_variants(const SolvedCandidate& c, const PowderData& data,

@@ -135,16 +135,22 @@ struct PoolEntry {
   double rwp = 1;
   bool keep_symmetry = false;  // from the space-group search: refined under its group, not as P1
   bool model_mode = false;     // one of the samples most of the others match: refined whatever its unrefined fit
+  bool best_of_mode = false;   // the best-fitting entry with a mode's structure: refined too, hides no other entry
 };
 
 // Indices of the first `max_kept` items whose structures match none kept before them (in order; an item the
-// matcher cannot prepare is kept). Stops early when `cancel` fires.
+// matcher cannot prepare is kept). The first `extra_first` items are kept without the check and count as no
+// later item's original. Stops early when `cancel` fires.
 template <class Item>
 std::vector<std::size_t> distinct_structures(const std::vector<Item>& items, std::size_t max_kept,
-                                             const CancelToken* cancel) {
+                                             const CancelToken* cancel, std::size_t extra_first = 0) {
   std::vector<std::size_t> kept;
   std::vector<MatchPrepared> kept_prepared;
   for (std::size_t i = 0; i < items.size() && kept.size() < max_kept && !(cancel && cancel->cancelled()); ++i) {
+    if (i < extra_first) {
+      kept.push_back(i);
+      continue;
+    }
     MatchPrepared prep;
     bool duplicate = false;
     try {
@@ -312,6 +318,34 @@ CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
   });
   while (out.searched < out.order.size() && out.searched < 3 && lebail_rwp[out.order[out.searched]] <= 1.5 * best + 0.02)
     ++out.searched;
+  return out;
+}
+
+std::vector<std::size_t> best_equivalents(const std::vector<Crystal>& best_first, const std::vector<std::size_t>& marked,
+                                          const CancelToken* cancel) {
+  std::vector<std::size_t> out;
+  for (std::size_t m : marked) {
+    if (m >= best_first.size()) throw Error("best_equivalents: index " + std::to_string(m) + " out of range");
+    std::size_t best = m;
+    try {
+      const MatchPrepared target = prepare_for_matching(best_first[m]);
+      for (std::size_t i = 0; i < m && !(cancel && cancel->cancelled()); ++i) {
+        bool same = false;
+        try {
+          same = match_structures(prepare_for_matching(best_first[i]), target).fit;
+        } catch (const Error&) {
+          // a candidate the matcher cannot prepare is no one's equivalent
+        }
+        if (same) {
+          best = i;
+          break;
+        }
+      }
+    } catch (const Error&) {
+      // the marked one cannot be prepared: it stays its own best
+    }
+    out.push_back(best);
+  }
   return out;
 }
 
@@ -883,12 +917,30 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     result.cancelled = true;
   }
   std::sort(pool.begin(), pool.end(), [](const PoolEntry& a, const PoolEntry& b) { return a.rwp < b.rwp; });
-  std::stable_partition(pool.begin(), pool.end(), [](const PoolEntry& e) { return e.model_mode; });
+  {
+    // The best entry of each mode's structure is refined too. The de-duplication below keeps the first of
+    // equivalent entries, so the unrefined mode put first hid the search's results (10 Å CuGeHo: the mode at
+    // R_wp 0.27, its structure from the space-group search at 0.001). That entry goes first, hiding nothing:
+    // a match can be a near-miss, and in the mode's place it hid a right structure (10 Å RbTlO2).
+    std::vector<Crystal> crystals;
+    std::vector<std::size_t> modes;
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      crystals.push_back(pool[i].crystal);
+      if (pool[i].model_mode) modes.push_back(i);
+    }
+    const std::vector<std::size_t> best = best_equivalents(crystals, modes, &cancel);
+    for (std::size_t m = 0; m < modes.size(); ++m)
+      if (best[m] != modes[m]) pool[best[m]].best_of_mode = true;
+  }
+  const auto extra_end =
+      std::stable_partition(pool.begin(), pool.end(), [](const PoolEntry& e) { return e.best_of_mode; });
+  std::stable_partition(extra_end, pool.end(), [](const PoolEntry& e) { return e.model_mode; });
   // Searches in one cell often converge on one structure: the refinement slots go to distinct structures
   // (the best of each), so that the final de-duplication does not leave fewer than k.
   {
     std::vector<PoolEntry> distinct;
-    for (std::size_t i : distinct_structures(pool, static_cast<std::size_t>(options.k + 4), &cancel))
+    for (std::size_t i : distinct_structures(pool, static_cast<std::size_t>(options.k + 4), &cancel,
+                                             static_cast<std::size_t>(extra_end - pool.begin())))
       distinct.push_back(std::move(pool[i]));
     pool = std::move(distinct);
   }

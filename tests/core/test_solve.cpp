@@ -303,6 +303,21 @@ class TestSolve : public QObject {
     QCOMPARE(cells_for_search({1.0, 1.0}).searched, std::size_t{2});  // nothing fitted: the search still runs
     QCOMPARE(cells_for_search({}).searched, std::size_t{0});
   }
+  void bestEquivalentOfAModelSample() {
+    // Sorted best fit first: a zinc-blende arrangement, rock salt displaced by 0.1 Å, another zinc blende and an
+    // exact rock salt (the marked model sample). Its best equivalent is the displaced rock salt; the second zinc
+    // blende's is the first; a structure matching nothing before it is its own.
+    const Crystal rocksalt = nacl();
+    Crystal displaced = rocksalt;
+    displaced.sites[0].frac += Eigen::Vector3d(0.1 / 5.6402, 0, 0);
+    Crystal zincblende = rocksalt;
+    for (Site& s : zincblende.sites)
+      if (s.atomic_number == 17) s.frac -= Eigen::Vector3d(0.25, 0.25, 0.25);
+    zincblende.wrap_to_unit_cell();
+    const std::vector<Crystal> best_first{zincblende, displaced, zincblende, rocksalt};
+    QCOMPARE(best_equivalents(best_first, {3, 2, 0, 1}), (std::vector<std::size_t>{1, 0, 0, 1}));
+    QVERIFY_THROWS_EXCEPTION(Error, best_equivalents(best_first, {4}));
+  }
   // C and N one electron apart: exchanging them in a structure where the sites differ fits nearly as well and
   // is returned; Na and Cl (six electrons apart) give no exchange.
   void siteExchangeOfNeighbouringElements() {
