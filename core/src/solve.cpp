@@ -324,6 +324,9 @@ CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
 std::vector<std::size_t> best_equivalents(const std::vector<Crystal>& best_first, const std::vector<std::size_t>& marked,
                                           const CancelToken* cancel) {
   std::vector<std::size_t> out;
+  // Each candidate is prepared once, when first needed: the marked ones share the candidates before them.
+  std::vector<std::optional<MatchPrepared>> prepared(best_first.size());
+  std::vector<bool> unpreparable(best_first.size(), false);
   for (std::size_t m : marked) {
     if (m >= best_first.size()) throw Error("best_equivalents: index " + std::to_string(m) + " out of range");
     std::size_t best = m;
@@ -332,9 +335,11 @@ std::vector<std::size_t> best_equivalents(const std::vector<Crystal>& best_first
       for (std::size_t i = 0; i < m && !(cancel && cancel->cancelled()); ++i) {
         bool same = false;
         try {
-          same = match_structures(prepare_for_matching(best_first[i]), target).fit;
+          if (!prepared[i] && !unpreparable[i]) prepared[i] = prepare_for_matching(best_first[i]);
+          same = prepared[i] && match_structures(*prepared[i], target).fit;
         } catch (const Error&) {
           // a candidate the matcher cannot prepare is no one's equivalent
+          unpreparable[i] = !prepared[i];
         }
         if (same) {
           best = i;
