@@ -115,6 +115,10 @@ struct CellOrder {
   double best_rwp = 1;
 };
 CellOrder cells_for_search(const std::vector<double>& lebail_rwp);
+// Broad peaks: the searches that go on after the first round, as indices into `best_rwp` (each search's best R_wp
+// so far, 1 if it found nothing). A space-group search more than 2 × the best space-group search's R_wp (+0.002)
+// is dropped, and its time goes to the others; the P1 / P-1 searches, scored otherwise, all go on.
+std::vector<std::size_t> searches_to_continue(const std::vector<double>& best_rwp, const std::vector<bool>& space_group);
 // For candidates sorted best fit first: for each index in `marked`, the first candidate with the same structure
 // (the matcher's default tolerances), which may be the marked one itself. A search often finds a model sample's
 // structure with a far better fit than the unrefined sample.

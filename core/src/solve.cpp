@@ -321,6 +321,17 @@ CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
   return out;
 }
 
+std::vector<std::size_t> searches_to_continue(const std::vector<double>& best_rwp, const std::vector<bool>& space_group) {
+  if (best_rwp.size() != space_group.size()) throw Error("searches_to_continue: the two lists differ in length");
+  double best = 1;
+  for (std::size_t i = 0; i < best_rwp.size(); ++i)
+    if (space_group[i]) best = std::min(best, best_rwp[i]);
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < best_rwp.size(); ++i)
+    if (!space_group[i] || best_rwp[i] <= 2 * best + 0.002) out.push_back(i);
+  return out;
+}
+
 std::vector<std::size_t> best_equivalents(const std::vector<Crystal>& best_first, const std::vector<std::size_t>& marked,
                                           const CancelToken* cancel) {
   std::vector<std::size_t> out;
@@ -797,6 +808,17 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       for (const Job& j : jobs)
         if (fits[j.fit].system != CrystalSystem::Triclinic && fits[j.fit].rwp <= 1.5 * best_symmetric + 0.002)
           by_group.push_back({j.fit, j.z, j.centring, true});
+      // The symmetric cells Le Bail ranks lower are searched too, with the most likely Z, and only the first round
+      // unless they fit about as well as the best (below): Le Bail prefers larger cells (a 10 Å Ru2Th: the model's
+      // cubic F cell ranked 7th of 8, and the search in it finds Fd-3m at R_wp 0.0008).
+      for (std::size_t oi = cell_order.searched; oi < order.size(); ++oi) {
+        const LeBailResult& f = fits[order[oi]];
+        if (f.system == CrystalSystem::Triclinic || !(f.rwp <= 3 * best_symmetric + 0.01)) continue;
+        const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
+        for (int z : z_candidates(f.lattice.volume_angstrom3() / centring.multiplicity(), formula_volume,
+                                  atoms_per_formula, options.max_atoms, 1, z_divides))
+          by_group.push_back({order[oi], z, centring, true});
+      }
       jobs.insert(jobs.begin(), by_group.begin(), by_group.end());
     }
     if (jobs.empty() && samples.empty())
@@ -805,7 +827,6 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                            std::to_string(fits[order[0]].lattice.volume_angstrom3()) +
                            " Å³ gives an impossible volume per atom); check the formula");
     const int threads = std::max(1, options.threads);
-    const double jobs_per_thread = std::max(1.0, std::ceil(double(jobs.size()) / threads));
     // The search takes this share of the time left; the rest refines its best candidates. Broad peaks: 0.4, as
     // 0.6 left most 10 Å runs with candidates unrefined (10 Å, development split: R_wp² 0.261 → 0.248–0.255).
     const double search_share = no_resolved_peaks ? 0.4 : 0.6;
@@ -873,11 +894,26 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     };
     // Broad peaks: a search that runs out of groups or sweeps leaves time, and further rounds with new seeds use it
     // (more starts find more of the structures that fit alike). Sharp peaks: a search that ended has converged.
+    std::vector<std::size_t> active(jobs.size());
+    for (std::size_t j = 0; j < jobs.size(); ++j) active[j] = j;
     for (int round = 0; round < (no_resolved_peaks ? 8 : 1); ++round) {
+      if (round > 0) {
+        std::vector<double> best_rwp;
+        std::vector<bool> space_group;
+        for (std::size_t j : active) {
+          best_rwp.push_back(1);
+          for (const PoolEntry& e : found_by_job[j]) best_rwp.back() = std::min(best_rwp.back(), e.rwp);
+          space_group.push_back(jobs[j].space_group);
+        }
+        std::vector<std::size_t> kept;
+        for (std::size_t a : searches_to_continue(best_rwp, space_group)) kept.push_back(active[a]);
+        active = std::move(kept);
+      }
+      const double per_thread = std::max(1.0, std::ceil(double(active.size()) / threads));
       const double search_budget =
-          std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)) / jobs_per_thread;
+          std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)) / per_thread;
       if (round > 0 && search_budget < 0.5) break;
-      parallel_for(jobs.size(), threads, [&](std::size_t j) { run_job(j, round, search_budget); });
+      parallel_for(active.size(), threads, [&](std::size_t a) { run_job(active[a], round, search_budget); });
     }
     for (const auto& found : found_by_job) pool.insert(pool.end(), found.begin(), found.end());
     end_stage("direct-space search");

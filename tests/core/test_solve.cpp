@@ -318,6 +318,15 @@ class TestSolve : public QObject {
     QCOMPARE(best_equivalents(best_first, {3, 2, 0, 1}), (std::vector<std::size_t>{1, 0, 0, 1}));
     QVERIFY_THROWS_EXCEPTION(Error, best_equivalents(best_first, {4}));
   }
+  void searchesToContinueAfterTheFirstRound() {
+    // Space-group searches at 0.001, 0.0035 and 0.005 (limit 2 × 0.001 + 0.002 = 0.004), a P1 search at 0.3 and
+    // a space-group search that found nothing: the P1 search goes on whatever its score.
+    QCOMPARE(searches_to_continue({0.001, 0.0035, 0.005, 0.3, 1.0}, {true, true, true, false, true}),
+             (std::vector<std::size_t>{0, 1, 3}));
+    // No space-group search found anything: all go on.
+    QCOMPARE(searches_to_continue({1.0, 0.2, 1.0}, {true, false, true}), (std::vector<std::size_t>{0, 1, 2}));
+    QVERIFY_THROWS_EXCEPTION(Error, searches_to_continue({0.1}, {true, false}));
+  }
   // C and N one electron apart: exchanging them in a structure where the sites differ fits nearly as well and
   // is returned; Na and Cl (six electrons apart) give no exchange.
   void siteExchangeOfNeighbouringElements() {
