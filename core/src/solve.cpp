@@ -786,14 +786,15 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       bool space_group = false;  // a space-group search (broad peaks) rather than the P1/P-1 search
     };
     std::vector<Job> jobs;
-    for (std::size_t oi = 0; oi < cell_order.searched; ++oi) {
+    // The jobs of the oi-th cell of the Le Bail order: its `how_many` most likely Z in its primitive cell.
+    auto add_jobs = [&](std::vector<Job>& to, std::size_t oi, int how_many, bool space_group) {
       const LeBailResult& f = fits[order[oi]];
       const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
-      const int n = centring.multiplicity();
-      for (int z : z_candidates(f.lattice.volume_angstrom3() / n, formula_volume, atoms_per_formula,
-                                options.max_atoms, oi == 0 ? 3 : 2, z_divides))
-        jobs.push_back({order[oi], z, centring});
-    }
+      for (int z : z_candidates(f.lattice.volume_angstrom3() / centring.multiplicity(), formula_volume,
+                                atoms_per_formula, options.max_atoms, how_many, z_divides))
+        to.push_back({order[oi], z, centring, space_group});
+    };
+    for (std::size_t oi = 0; oi < cell_order.searched; ++oi) add_jobs(jobs, oi, oi == 0 ? 3 : 2, false);
     // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
     // space groups they can host, and those searches go first.
     if (no_resolved_peaks) {
@@ -814,10 +815,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       for (std::size_t oi = cell_order.searched; oi < order.size(); ++oi) {
         const LeBailResult& f = fits[order[oi]];
         if (f.system == CrystalSystem::Triclinic || !(f.rwp <= 3 * best_symmetric + 0.01)) continue;
-        const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
-        for (int z : z_candidates(f.lattice.volume_angstrom3() / centring.multiplicity(), formula_volume,
-                                  atoms_per_formula, options.max_atoms, 1, z_divides))
-          by_group.push_back({order[oi], z, centring, true});
+        add_jobs(by_group, oi, 1, true);
       }
       jobs.insert(jobs.begin(), by_group.begin(), by_group.end());
     }
