@@ -57,37 +57,8 @@ CrystalSystem system_of_cell(const Lattice& lattice) {
   return CrystalSystem::Triclinic;
 }
 
-// Volume of one formula unit from fitted per-element volumes (median error about 6 % on MP-20); it only orders
-// the Z values tried.
-double formula_volume_estimate(const Composition& reduced) {
-  double v = 0;
-  for (const auto& [el, amount] : reduced.amounts()) v += amount * atomic_volume_estimate_angstrom3(atomic_number(el));
-  return v;
-}
-
 // Z values allowed by the formula: any, or the divisors of its multiple when it is one cell's content.
 bool z_allowed(int z, int z_divides) { return z_divides <= 0 || z_divides % z == 0; }
-
-// Formula units per cell worth trying: volume per atom between 6 and 60 Å³, formula volume within a factor 1.6 of
-// the estimate, at most `max_atoms` atoms, closest to the estimated formula volume first.
-std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
-                              int z_divides) {
-  std::vector<std::pair<double, int>> zs;
-  for (int z = 1; z * atoms_per_formula <= max_atoms; ++z) {
-    if (!z_allowed(z, z_divides)) continue;
-    const double v = volume / (z * atoms_per_formula);
-    // Outside a factor 1.6 of the estimate (median error 6 %, 90th percentile 19 %) atoms overlap or float.
-    const double log_ratio = std::log(volume / z / formula_volume);
-    if (v >= 6 && v <= 60 && std::abs(log_ratio) < std::log(1.6)) zs.push_back({std::abs(log_ratio), z});
-  }
-  std::sort(zs.begin(), zs.end());
-  std::vector<int> out;
-  // Beyond the closest, only Z within a factor 1.35 (on 3000 MP-20 training structures the true formula volume
-  // is within 1.35 of the estimate for 97.6 %): a search at a wrong Z only takes time from the right one.
-  for (std::size_t i = 0; i < zs.size() && static_cast<int>(i) < how_many; ++i)
-    if (i == 0 || zs[i].first < std::log(1.35)) out.push_back(zs[i].second);
-  return out;
-}
 
 std::vector<int> cell_content(const Composition& reduced, int z) {
   std::vector<int> out;
@@ -268,6 +239,35 @@ bool symmetrize_candidate(const PowderData& data, SolvedCandidate& c, const Riet
 }
 
 }  // namespace
+
+// Volume of one formula unit from fitted per-element volumes (median error about 6 % on MP-20); it only orders
+// the Z values tried.
+double formula_volume_estimate(const Composition& reduced) {
+  double v = 0;
+  for (const auto& [el, amount] : reduced.amounts()) v += amount * atomic_volume_estimate_angstrom3(atomic_number(el));
+  return v;
+}
+
+// Formula units per cell worth trying: volume per atom between 6 and 60 Å³, formula volume within a factor 1.6 of
+// the estimate, at most `max_atoms` atoms, closest to the estimated formula volume first.
+std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
+                              int z_divides) {
+  std::vector<std::pair<double, int>> zs;
+  for (int z = 1; z * atoms_per_formula <= max_atoms; ++z) {
+    if (!z_allowed(z, z_divides)) continue;
+    const double v = volume / (z * atoms_per_formula);
+    // Outside a factor 1.6 of the estimate (median error 6 %, 90th percentile 19 %) atoms overlap or float.
+    const double log_ratio = std::log(volume / z / formula_volume);
+    if (v >= 6 && v <= 60 && std::abs(log_ratio) < std::log(1.6)) zs.push_back({std::abs(log_ratio), z});
+  }
+  std::sort(zs.begin(), zs.end());
+  std::vector<int> out;
+  // Beyond the closest, only Z within a factor 1.35 (on 3000 MP-20 training structures the true formula volume
+  // is within 1.35 of the estimate for 97.6 %): a search at a wrong Z only takes time from the right one.
+  for (std::size_t i = 0; i < zs.size() && static_cast<int>(i) < how_many; ++i)
+    if (i == 0 || zs[i].first < std::log(1.35)) out.push_back(zs[i].second);
+  return out;
+}
 
 // The Bravais lattices a cell is close to (its metric made symmetric by spglib on a one-atom cell, at
 // tolerances of 3 % and 6 % of the cell edge), highest symmetry first, as conventional cells with their
@@ -811,7 +811,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           by_group.push_back({j.fit, j.z, j.centring, true});
       // The symmetric cells Le Bail ranks lower are searched too, with the most likely Z, and only the first round
       // unless they fit about as well as the best (below): Le Bail prefers larger cells (a 10 Å Ru2Th: the model's
-      // cubic F cell ranked 7th of 8, and the search in it finds Fd-3m at R_wp 0.0008).
+      // cubic F cell ranked 7th of 8, and the search in it finds Fd-3m at R_wp 0.0008). Two Z solved a CoSe2 whose
+      // estimate favours Z = 3 over the true 4, but cost two other structures more (docs/benchmarks.md).
       for (std::size_t oi = cell_order.searched; oi < order.size(); ++oi) {
         const LeBailResult& f = fits[order[oi]];
         if (f.system == CrystalSystem::Triclinic || !(f.rwp <= 3 * best_symmetric + 0.01)) continue;
