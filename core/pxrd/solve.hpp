@@ -68,6 +68,7 @@ struct CellCandidate {
   double m20 = 0;
   double lebail_rwp = 1;
   double zero_deg = 0;
+  int model_z = 0;                      // formula units per primitive cell of the model samples that proposed it (0: none)
 };
 
 struct SolveResult {
@@ -124,9 +125,10 @@ std::vector<std::size_t> searches_to_continue(const std::vector<double>& best_rw
 double formula_volume_estimate(const Composition& reduced);
 // Formula units worth trying in a cell of `volume` Å³, most likely first: at most `how_many`, each within a factor
 // 1.6 of the estimate (beyond the first, 1.35), 6–60 Å³ per atom, at most `max_atoms` atoms; with z_divides > 0
-// only its divisors.
+// only its divisors. A `model_z` > 0 (the Z of the model samples that proposed the cell) takes the place of the
+// last of them unless already among them, if it gives 6–60 Å³ per atom and the Z limits allow it.
 std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
-                              int z_divides);
+                              int z_divides, int model_z = 0);
 // For candidates sorted best fit first: for each index in `marked`, the first candidate with the same structure
 // (the matcher's default tolerances), which may be the marked one itself. A search often finds a model sample's
 // structure with a far better fit than the unrefined sample.

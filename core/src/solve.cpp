@@ -251,7 +251,7 @@ double formula_volume_estimate(const Composition& reduced) {
 // Formula units per cell worth trying: volume per atom between 6 and 60 Å³, formula volume within a factor 1.6 of
 // the estimate, at most `max_atoms` atoms, closest to the estimated formula volume first.
 std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
-                              int z_divides) {
+                              int z_divides, int model_z) {
   std::vector<std::pair<double, int>> zs;
   for (int z = 1; z * atoms_per_formula <= max_atoms; ++z) {
     if (!z_allowed(z, z_divides)) continue;
@@ -266,6 +266,15 @@ std::vector<int> z_candidates(double volume, double formula_volume, int atoms_pe
   // is within 1.35 of the estimate for 97.6 %): a search at a wrong Z only takes time from the right one.
   for (std::size_t i = 0; i < zs.size() && static_cast<int>(i) < how_many; ++i)
     if (i == 0 || zs[i].first < std::log(1.35)) out.push_back(zs[i].second);
+  // The model's volume per atom is learnt with the structure; the per-element estimate misses by 30 % on some
+  // (CoSe2: Z = 3 before the true 4). It replaces rather than adds a Z: a further Z takes time from every search.
+  const bool model_z_plausible = model_z > 0 && how_many > 0 && model_z * atoms_per_formula <= max_atoms &&
+                                 z_allowed(model_z, z_divides) && volume / (model_z * atoms_per_formula) >= 6 &&
+                                 volume / (model_z * atoms_per_formula) <= 60;
+  if (model_z_plausible && std::find(out.begin(), out.end(), model_z) == out.end()) {
+    if (!out.empty()) out.pop_back();
+    out.push_back(model_z);
+  }
   return out;
 }
 
@@ -712,8 +721,16 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           bool known = false;
           for (const CellCandidate& c : symmetric_cells)
             known = known || (c.centring == v.centring && same_lattice(c.lattice, v.conventional));
-          if (!known)
-            symmetric_cells.push_back({v.conventional, v.system, "generator (symmetric lattice)", v.centring, 0, 1, 0});
+          if (known) continue;
+          // The Z of most of the samples that proposed the lattice (each sample's cell is one primitive cell of it).
+          std::map<int, int> votes;
+          for (std::size_t m : groups[g].members)
+            ++votes[static_cast<int>(samples[proposer[m]].sites.size()) / atoms_per_formula];
+          int model_z = 0, most = 0;
+          for (const auto& [z, n] : votes)
+            if (n > most) model_z = z, most = n;
+          symmetric_cells.push_back(
+              {v.conventional, v.system, "generator (symmetric lattice)", v.centring, 0, 1, 0, model_z});
         }
         cells.insert(cells.begin(), symmetric_cells.begin(), symmetric_cells.end());
       }
@@ -791,7 +808,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       const LeBailResult& f = fits[order[oi]];
       const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
       for (int z : z_candidates(f.lattice.volume_angstrom3() / centring.multiplicity(), formula_volume,
-                                atoms_per_formula, options.max_atoms, how_many, z_divides))
+                                atoms_per_formula, options.max_atoms, how_many, z_divides, cells[order[oi]].model_z))
         to.push_back({order[oi], z, centring, space_group});
     };
     for (std::size_t oi = 0; oi < cell_order.searched; ++oi) add_jobs(jobs, oi, oi == 0 ? 3 : 2, false);
@@ -809,10 +826,10 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       for (const Job& j : jobs)
         if (fits[j.fit].system != CrystalSystem::Triclinic && fits[j.fit].rwp <= 1.5 * best_symmetric + 0.002)
           by_group.push_back({j.fit, j.z, j.centring, true});
-      // The symmetric cells Le Bail ranks lower are searched too, with the most likely Z, and only the first round
-      // unless they fit about as well as the best (below): Le Bail prefers larger cells (a 10 Å Ru2Th: the model's
-      // cubic F cell ranked 7th of 8, and the search in it finds Fd-3m at R_wp 0.0008). Two Z solved a CoSe2 whose
-      // estimate favours Z = 3 over the true 4, but cost two other structures more (docs/benchmarks.md).
+      // The symmetric cells Le Bail ranks lower are searched too, with one Z (the model's, else the estimate's),
+      // and only the first round unless they fit about as well as the best (below): Le Bail prefers larger cells (a
+      // 10 Å Ru2Th: the model's cubic F cell ranked 7th of 8, and the search in it finds Fd-3m at R_wp 0.0008). Two
+      // Z per cell cost two structures more than they gained (docs/benchmarks.md).
       for (std::size_t oi = cell_order.searched; oi < order.size(); ++oi) {
         const LeBailResult& f = fits[order[oi]];
         if (f.system == CrystalSystem::Triclinic || !(f.rwp <= 3 * best_symmetric + 0.01)) continue;

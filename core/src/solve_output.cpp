@@ -72,7 +72,7 @@ std::string solve_summary_json(const SolveResult& r, const SolveOptions& o, cons
     const CellCandidate& c = r.cells[i];
     j << (i ? ",\n    " : "\n    ") << "{\"origin\": " << jstr(c.origin) << ", \"system\": "
       << jstr(crystal_system_name(c.system)) << ", \"centring\": " << jstr(c.centring) << ", \"m20\": " << jnum(c.m20) << ", \"lebail_rwp\": "
-      << jnum(c.lebail_rwp) << ", \"zero_deg\": " << jnum(c.zero_deg) << ", \"cell\": " << cell_json(c.lattice) << "}";
+      << jnum(c.lebail_rwp) << ", \"zero_deg\": " << jnum(c.zero_deg) << ", \"model_z\": " << c.model_z << ", \"cell\": " << cell_json(c.lattice) << "}";
   }
   j << "\n  ],\n  \"notes\": [";
   for (std::size_t i = 0; i < r.notes.size(); ++i) j << (i ? ", " : "") << jstr(r.notes[i]);

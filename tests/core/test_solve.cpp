@@ -342,6 +342,15 @@ class TestSolve : public QObject {
     QVERIFY(!divisors.empty());
     for (int z : divisors) QVERIFY(8 % z == 0);
     QVERIFY(z_candidates(1.0, v_formula, 3, 20, 3, 0).empty());  // no Z fills 1 Å³
+    // The model's Z replaces the estimate's last choice, unless already chosen or implausible.
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 20, 1, 0, 4), std::vector<int>{4});
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 20, 2, 0, 4), (std::vector<int>{3, 4}));
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 20, 2, 0, 2), (std::vector<int>{3, 2}));
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 20, 1, 0, 1), std::vector<int>{3});  // 66 Å³ per atom
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 20, 1, 0, 3), std::vector<int>{3});
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 9, 1, 0, 4), std::vector<int>{3});   // 12 atoms > max_atoms 9
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 30, 1, 6, 4), std::vector<int>{3});  // 4 does not divide 6
+    QCOMPARE(z_candidates(199.4, v_formula, 3, 90, 1, 0, 12), std::vector<int>{3}); // 5.5 Å³ per atom
   }
   // C and N one electron apart: exchanging them in a structure where the sites differ fits nearly as well and
   // is returned; Na and Cl (six electrons apart) give no exchange.
