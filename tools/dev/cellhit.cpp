@@ -12,6 +12,10 @@
 #include "pxrd/symmetry.hpp"
 using namespace pxrd;
 int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: cellhit truth.cif DIR/summary.json\n");
+    return 2;
+  }
   Crystal t = primitive_standard_cell(read_cif(argv[1]));
   Lattice tl = t.lattice.niggli_reduced(1e-3);
   std::ifstream f(argv[2]); std::stringstream ss; ss << f.rdbuf(); std::string s = ss.str();
