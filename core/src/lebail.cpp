@@ -106,6 +106,10 @@ std::vector<ReflectionGroup> enumerate_reflections(const Lattice& lattice, doubl
   const int hmax = static_cast<int>(std::ceil(p.a_angstrom * g_max));
   const int kmax = static_cast<int>(std::ceil(p.b_angstrom * g_max));
   const int lmax = static_cast<int>(std::ceil(p.c_angstrom * g_max));
+  // 10⁸ index triples take seconds; only a diverged or absurd cell needs them (100 Å edges at d 0.77 Å need 10⁷).
+  if (!(double(hmax + 1) * (2.0 * kmax + 1) * (2.0 * lmax + 1) < 1e8))
+    throw Error("a cell of " + std::to_string(p.a_angstrom) + " × " + std::to_string(p.b_angstrom) + " × " +
+                std::to_string(p.c_angstrom) + " Å has too many reflections to list");
   std::vector<HklLength> items;
   for (int h = 0; h <= hmax; ++h)
     for (int k = (h == 0 ? 0 : -kmax); k <= kmax; ++k)

@@ -37,6 +37,17 @@ Lattice lattice_from_metric(const Eigen::Matrix<double, 6, 1>& v) {
   return Lattice::from_parameters(a, b, c, angle(g(1, 2) / (b * c)), angle(g(0, 2) / (a * c)), angle(g(0, 1) / (a * b)));
 }
 
+// A refinement adjusts a cell; one that strays far from its start has diverged (the reflections were listed for
+// the start cell). Broad 10 Å peaks let a triclinic cell's b run from 8 Å to 160,000 Å, and listing that cell's
+// reflections afterwards took 100 s. Throws Error, which the fit treats as an impossible step.
+void check_near_start_cell(const Lattice& cell, const Lattice& start) {
+  const LatticeParameters p = cell.parameters(), p0 = start.parameters();
+  const double ratios[] = {p.a_angstrom / p0.a_angstrom, p.b_angstrom / p0.b_angstrom, p.c_angstrom / p0.c_angstrom,
+                           cell.volume_angstrom3() / start.volume_angstrom3()};
+  for (double r : ratios)
+    if (!(r > 0.5 && r < 2.0)) throw Error("the refined cell strayed beyond half or twice its start");
+}
+
 // Columns spanning the range of a projector (singular values of a nonzero projector are at least 1).
 Eigen::MatrixXd range_basis(const Eigen::MatrixXd& projector) {
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(projector, Eigen::ComputeFullU);
@@ -187,6 +198,7 @@ struct Model {
     } else {
       c.lattice = cell_from_free_parameters(std::vector<double>(p.begin(), p.begin() + static_cast<long>(nc)), system);
     }
+    check_near_start_cell(c.lattice, base.lattice);
     for (std::size_t i = 0; i < c.sites.size(); ++i) {
       c.sites[i].b_iso_angstrom2 = std::clamp(p[b_offset() + site_species[i]], 0.0, 10.0);
       if (constraints) {

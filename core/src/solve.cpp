@@ -1006,8 +1006,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
 
   // 4. Rietveld refinement of the most promising.
   std::vector<SolvedCandidate> solved(std::min(pool.size(), static_cast<std::size_t>(options.k + 4)));
-  std::atomic<bool> cancelled_in_refinement{false}, unrefined{false};
-  std::atomic<int> refine_started{0};
+  std::atomic<bool> cancelled_in_refinement{false}, out_of_time{false};
+  std::atomic<int> refine_started{0}, refine_failed{0};
+  std::string first_refine_error;  // guarded by callback_mutex
   std::mutex callback_mutex;
   // Refinements stop at the end of the budget (plus 5 % grace); those cut short keep their unrefined fit.
   DeadlineCancel refine_deadline(cancel, after(t0, 1.05 * budget));
@@ -1039,14 +1040,20 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         }
       } catch (const Cancelled&) {
         if (cancel.cancelled()) cancelled_in_refinement = true;
-      } catch (const Error&) {
-        // an impossible cell or a singular fit: the candidate keeps its unrefined agreement
+        else out_of_time = true;
+      } catch (const Error& error) {
+        // an impossible cell or a singular fit: the candidate keeps its unrefined agreement (or, when only the
+        // exchanges failed, its refined one)
+        if (!refined) {
+          ++refine_failed;
+          std::lock_guard<std::mutex> lock(callback_mutex);
+          if (first_refine_error.empty()) first_refine_error = error.what();
+        }
       }
+    } else if (options.refine && !result.cancelled && !cancelled_in_refinement) {
+      out_of_time = true;
     }
-    if (!refined) {
-      r = rietveld_evaluate(fit_data, e.crystal, e.profile);
-      if (options.refine && !cancelled_in_refinement && !result.cancelled) unrefined = true;
-    }
+    if (!refined) r = rietveld_evaluate(fit_data, e.crystal, e.profile);
     c.refined = r.crystal;
     c.profile = r.profile;
     c.scale = r.scale;
@@ -1070,7 +1077,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     }
   });
   if (cancelled_in_refinement) result.cancelled = true;
-  if (unrefined) result.budget_exhausted = true;
+  if (out_of_time) result.budget_exhausted = true;
+  if (refine_failed > 0)
+    result.notes.push_back(std::to_string(refine_failed.load()) +
+                           " candidate(s) could not be refined and keep their unrefined fit (first: " +
+                           first_refine_error + ")");
   end_stage("Rietveld and symmetry");
   // 5. De-duplicate (structure matcher), rank by R_wp.
   progress.report(0.97, "duplicates and ranking");

@@ -162,6 +162,14 @@ class TestLeBail : public QObject {
     QCOMPARE(g.front().hkls.size(), std::size_t(3));
     QVERIFY(std::abs(g.front().d_angstrom - 4.0) < 1e-12);
     QCOMPARE(g.size(), std::size_t(4));  // 100, 110, 111, 200
+    // A diverged cell (a refined 10 Å model sample's) is refused at once instead of listing 10⁹ index triples.
+    bool refused = false;
+    try {
+      enumerate_reflections(Lattice::from_parameters(3.79, 159801.4, 291.5, 179.7, 53.0, 127.0), 0.771);
+    } catch (const Error& e) {
+      refused = std::string(e.what()).find("too many reflections") != std::string::npos;
+    }
+    QVERIFY(refused);
   }
   void recoversCellAndZero() {
     const PowderData data = synthetic(rocksalt(4.445), 0.05);
