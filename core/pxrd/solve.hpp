@@ -36,6 +36,9 @@ struct SolveOptions {
   // atoms as with the true 6.
   bool formula_is_cell_content = false;
   int generator_samples = 32;
+  // Without resolved peaks the model's samples are the only source of cells, and sampling took about 1 s of an 18 s
+  // budget: three times the samples give more of its cells (docs/benchmarks.md, twenty-first session).
+  int generator_samples_broad = 96;
   std::optional<Lattice> given_cell;    // evaluation with the lattice given
   int threads = 2;                      // workers for the searches and refinements
 };

@@ -630,6 +630,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       // Sampling runs until 30 % of the budget, but always gets at least 15 % of it even after a slow indexing;
       // a watchdog cancels it (not the run) at that point.
       const double sampling_s = std::max(0.3 * budget - seconds_since(t0), 0.15 * budget);
+      const int sample_count = no_resolved_peaks ? options.generator_samples_broad : options.generator_samples;
       DeadlineCancel sampling(cancel, after(Clock::now(), sampling_s));
       int unusable_samples = 0;
       try {
@@ -638,7 +639,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
           req.atomic_numbers = cell_content(reduced, requests[i].first);
           req.pattern = &pattern;
           req.size_angstrom = options.size_angstrom;
-          req.count = std::max(2, options.generator_samples / static_cast<int>(requests.size()));
+          req.count = std::max(2, sample_count / static_cast<int>(requests.size()));
           req.seed = options.seed + 101 * i;
           req.lattice_hint = requests[i].second;
           NullProgress quiet;

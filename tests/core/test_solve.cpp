@@ -80,6 +80,7 @@ class PrimitiveNaclGenerator : public CandidateGenerator {
   std::string name() const override { return "test generator"; }
   std::vector<Crystal> generate(const GenerationRequest& request, const CancelToken&, ProgressSink&) override {
     ++calls;
+    requested += request.count;
     if (request.atomic_numbers.size() != 2) return {};
     Crystal c = primitive_standard_cell(nacl(), 1e-3);
     const LatticeParameters p = c.lattice.parameters();
@@ -88,6 +89,7 @@ class PrimitiveNaclGenerator : public CandidateGenerator {
     return std::vector<Crystal>(static_cast<std::size_t>(request.count), c);
   }
   int calls = 0;
+  int requested = 0;  // samples asked for, over all calls
 };
 
 // A model that also returns broken samples: a flat cell, a NaN cell and a cell with no volume.
@@ -206,6 +208,9 @@ class TestSolve : public QObject {
     sharp.size_angstrom = 0;
     PrimitiveNaclGenerator sharp_generator;
     QVERIFY(!mentions_modes(solve(simulated(truth), sharp, &sharp_generator, cancel, progress)));
+    // Without resolved peaks the model is the only source of cells and is asked for more samples.
+    QCOMPARE(generator.requested, o.generator_samples_broad);  // Z = 1 to 4, a quarter each
+    QVERIFY(sharp_generator.requested <= o.generator_samples);
     // Without a generator the same pattern is refused with a reason.
     bool refused = false;
     try {
