@@ -34,6 +34,9 @@ struct IndexingOptions {
   double max_volume_angstrom3 = 2500;
   int max_solutions = 8;
   int threads = 2;                  // workers for the monoclinic and triclinic searches
+  // When this fires the search ends and returns the cells found so far (the monoclinic and triclinic searches can
+  // take longer than a solve's budget); `cancel` instead aborts with Cancelled.
+  const CancelToken* finish_early = nullptr;
   std::vector<CrystalSystem> systems = {CrystalSystem::Cubic, CrystalSystem::Hexagonal, CrystalSystem::Tetragonal,
                                         CrystalSystem::Orthorhombic, CrystalSystem::Monoclinic,
                                         CrystalSystem::Triclinic};

@@ -518,6 +518,8 @@ bool same_cell(const IndexingSolution& a, const IndexingSolution& b) {
          std::abs(p.c_angstrom - q.c_angstrom) < 0.01 * p.c_angstrom;
 }
 
+struct FinishedEarly {};
+
 }  // namespace
 
 std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_deg, double lambda_angstrom,
@@ -540,208 +542,216 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
   for (std::size_t i = 0; i < lines.size(); ++i) q[i] = ev.q_of(lines[i], 0.0);
   const std::size_t first = std::min<std::size_t>(lines.size(), 6);
   IndexingSolution sol;
-  for (CrystalSystem s : options.systems) {
+  auto check = [&] {
     cancel.throw_if_cancelled();
-    if (s == CrystalSystem::Cubic) {
-      for (std::size_t i = 0; i < std::min<std::size_t>(first, 3); ++i)
-        for (int nn = 1; nn <= 20; ++nn)
-          if (ev.evaluate(s, {q[i] / nn, 0, 0}, sol)) add(sol);
-    } else if (s == CrystalSystem::Hexagonal || s == CrystalSystem::Tetragonal) {
-      // Low-index (m, l²) pairs, m = h²+hk+k² or h²+k².
-      std::vector<std::array<int, 2>> rows;
-      const std::vector<int> ms = s == CrystalSystem::Hexagonal ? std::vector<int>{0, 1, 3, 4, 7, 9}
-                                                                : std::vector<int>{0, 1, 2, 4, 5, 8};
-      for (int m : ms)
-        for (int l2 : {0, 1, 4, 9})
-          if (m + l2 > 0) rows.push_back({m, l2});
-      for (std::size_t i = 0; i < first; ++i)
-        for (std::size_t j = i + 1; j < first; ++j) {
-          cancel.throw_if_cancelled();
-          for (const auto& ri : rows)
-            for (const auto& rj : rows) {
-              const double det = double(ri[0]) * rj[1] - double(ri[1]) * rj[0];
-              if (std::abs(det) < 1e-9) continue;
-              const double a = (q[i] * rj[1] - q[j] * ri[1]) / det;
-              const double c = (ri[0] * q[j] - rj[0] * q[i]) / det;
-              if (a > 0 && c > 0 && ev.evaluate(s, {a, c, 0}, sol)) add(sol);
-            }
-        }
-    } else if (s == CrystalSystem::Orthorhombic) {
-      std::vector<std::array<int, 3>> rows;
-      for (int h = 0; h <= 2; ++h)
-        for (int k = 0; k <= 2; ++k)
-          for (int l = 0; l <= 2; ++l)
-            if (h + k + l > 0) rows.push_back({h * h, k * k, l * l});
-      for (std::size_t i = 0; i < first; ++i)
-        for (std::size_t j = i + 1; j < first; ++j)
-          for (std::size_t k = j + 1; k < first; ++k) {
-            cancel.throw_if_cancelled();
+    if (options.finish_early && options.finish_early->cancelled()) throw FinishedEarly{};
+  };
+  try {
+    for (CrystalSystem s : options.systems) {
+      check();
+      if (s == CrystalSystem::Cubic) {
+        for (std::size_t i = 0; i < std::min<std::size_t>(first, 3); ++i)
+          for (int nn = 1; nn <= 20; ++nn)
+            if (ev.evaluate(s, {q[i] / nn, 0, 0}, sol)) add(sol);
+      } else if (s == CrystalSystem::Hexagonal || s == CrystalSystem::Tetragonal) {
+        // Low-index (m, l²) pairs, m = h²+hk+k² or h²+k².
+        std::vector<std::array<int, 2>> rows;
+        const std::vector<int> ms = s == CrystalSystem::Hexagonal ? std::vector<int>{0, 1, 3, 4, 7, 9}
+                                                                  : std::vector<int>{0, 1, 2, 4, 5, 8};
+        for (int m : ms)
+          for (int l2 : {0, 1, 4, 9})
+            if (m + l2 > 0) rows.push_back({m, l2});
+        for (std::size_t i = 0; i < first; ++i)
+          for (std::size_t j = i + 1; j < first; ++j) {
+            check();
             for (const auto& ri : rows)
-              for (const auto& rj : rows)
-                for (const auto& rk : rows) {
-                  Eigen::Matrix3d m;
-                  m << ri[0], ri[1], ri[2], rj[0], rj[1], rj[2], rk[0], rk[1], rk[2];
-                  const double det = m.determinant();
-                  if (std::abs(det) < 1e-9) continue;
-                  const Eigen::Vector3d abc = m.inverse() * Eigen::Vector3d(q[i], q[j], q[k]);
-                  // a <= b <= c (so A >= B >= C) labels each orthorhombic cell once.
-                  if (!(abc(2) > 0 && abc(1) >= abc(2) && abc(0) >= abc(1))) continue;
-                  if (ev.evaluate(s, {abc(0), abc(1), abc(2)}, sol)) add(sol);
-                }
-          }
-    }
-  }
-  // Whether a solution (of `system`, or any) indexes every line with M20 >= 20: lower symmetries, and further trial
-  // zeros, are then not searched.
-  auto indexed_well = [&](std::optional<CrystalSystem> system) {
-    for (const IndexingSolution& t : solutions)
-      if ((!system || t.system == *system) && t.lines_indexed == t.lines_used && t.m20 >= 20) return true;
-    return false;
-  };
-  auto q_at_zero = [&](double zero) {
-    std::vector<double> out(lines.size());
-    for (std::size_t i = 0; i < lines.size(); ++i) out[i] = ev.q_of(lines[i], zero);
-    return out;
-  };
-  // Windows of the cheap pre-check (quick_check): the first 12 lines ± (2 tolerances + 0.05°) at a trial zero.
-  auto check_windows = [&](double zero, std::vector<double>& q_lo, std::vector<double>& q_hi) {
-    const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
-    const double window_deg = 2 * options.tolerance_deg + 0.05;
-    q_lo.assign(ncheck, 0);
-    q_hi.assign(ncheck, 0);
-    for (std::size_t i = 0; i < ncheck; ++i) {
-      q_lo[i] = ev.q_of(lines[i] - window_deg, zero);
-      q_hi[i] = ev.q_of(lines[i] + window_deg, zero);
-    }
-  };
-  // Monoclinic (DICVOL's order: only when no higher symmetry indexes every line well): four of the first six
-  // lines take low-index rows (|h| + k + l <= 3, indices <= 2), which fixes A, B, C, D; evaluate() refines.
-  const bool mono_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Monoclinic) !=
-                           options.systems.end();
-  if (mono_wanted && !indexed_well(std::nullopt)) {
-    std::vector<std::array<int, 3>> hkls;
-    for (int h = -2; h <= 2; ++h)
-      for (int k = 0; k <= 2; ++k)
-        for (int l = 0; l <= 2; ++l) {
-          if (std::abs(h) + k + l == 0 || std::abs(h) + k + l > 3 || (l == 0 && h < 0)) continue;
-          hkls.push_back({h, k, l});
-        }
-    std::vector<Params> rows;
-    for (const auto& t : hkls) rows.push_back(row_of(CrystalSystem::Monoclinic, t[0], t[1], t[2]));
-    const std::size_t nfirst = std::min<std::size_t>(lines.size(), 6);
-    const std::size_t nr = rows.size();
-    // Four exactly fitted lines cannot absorb a lab pattern's zero shift (0.06° already defeats them), and
-    // evaluate() only refines it: trial zeros 0, then ±0.07° while nothing good has been found.
-    for (double zero : {0.0, 0.07, -0.07}) {
-      if (zero != 0.0 && indexed_well(CrystalSystem::Monoclinic)) break;
-      const std::vector<double> qz = q_at_zero(zero);
-      std::vector<double> q_lo, q_hi;
-      check_windows(zero, q_lo, q_hi);
-      std::vector<std::array<std::size_t, 4>> quadruples;
-      for (std::size_t i = 0; i < nfirst; ++i)
-        for (std::size_t j = i + 1; j < nfirst; ++j)
-          for (std::size_t k = j + 1; k < nfirst; ++k)
-            for (std::size_t m = k + 1; m < nfirst; ++m) quadruples.push_back({i, j, k, m});
-      // Each choice of four lines on its own worker; results merge in a fixed order.
-      std::vector<std::vector<IndexingSolution>> found(quadruples.size());
-      parallel_for(quadruples.size(), options.threads, [&](std::size_t qi) {
-        const auto [i, j, k, m] = quadruples[qi];
-        std::set<std::array<long, 4>> seen;
-        IndexingSolution trial;
-        const Eigen::Vector4d qv(qz[i], qz[j], qz[k], qz[m]);
-        for (std::size_t ri = 0; ri < nr; ++ri)
-          for (std::size_t rj = 0; rj < nr; ++rj) {
-            if (rj == ri) continue;
-            cancel.throw_if_cancelled();
-            for (std::size_t rk = 0; rk < nr; ++rk) {
-              if (rk == ri || rk == rj) continue;
-              for (std::size_t rm = 0; rm < nr; ++rm) {
-                if (rm == ri || rm == rj || rm == rk) continue;
-                Eigen::Matrix4d mat;
-                for (int c = 0; c < 4; ++c) {
-                  mat(0, c) = rows[ri][static_cast<std::size_t>(c)];
-                  mat(1, c) = rows[rj][static_cast<std::size_t>(c)];
-                  mat(2, c) = rows[rk][static_cast<std::size_t>(c)];
-                  mat(3, c) = rows[rm][static_cast<std::size_t>(c)];
-                }
-                const double det = mat.determinant();
+              for (const auto& rj : rows) {
+                const double det = double(ri[0]) * rj[1] - double(ri[1]) * rj[0];
                 if (std::abs(det) < 1e-9) continue;
-                const Eigen::Vector4d abcd = mat.inverse() * qv;
-                if (!(abcd(0) > 0 && abcd(1) > 0 && abcd(2) > 0 && abcd(0) * abcd(2) > 0.25 * abcd(3) * abcd(3)))
-                  continue;
-                // a* >= c* and β* <= 90° (β >= 90°) label most settings once.
-                if (abcd(0) < abcd(2) || abcd(3) < 0) continue;
-                // Many assignments give the same parameters: evaluate each once (to 0.1 %).
-                std::array<long, 4> key;
-                for (int c = 0; c < 4; ++c) key[static_cast<std::size_t>(c)] = std::lround(1000.0 * abcd(c) / abcd(0));
-                key[0] = std::lround(1e5 * abcd(0));
-                if (!seen.insert(key).second) continue;
-                if (!quick_check({abcd(0), abcd(1), abcd(2), 0, abcd(3), 0}, q_lo, q_hi, options)) continue;
-                if (ev.evaluate(CrystalSystem::Monoclinic, {abcd(0), abcd(1), abcd(2), abcd(3)}, trial))
-                  found[qi].push_back(trial);
+                const double a = (q[i] * rj[1] - q[j] * ri[1]) / det;
+                const double c = (ri[0] * q[j] - rj[0] * q[i]) / det;
+                if (a > 0 && c > 0 && ev.evaluate(s, {a, c, 0}, sol)) add(sol);
+              }
+          }
+      } else if (s == CrystalSystem::Orthorhombic) {
+        std::vector<std::array<int, 3>> rows;
+        for (int h = 0; h <= 2; ++h)
+          for (int k = 0; k <= 2; ++k)
+            for (int l = 0; l <= 2; ++l)
+              if (h + k + l > 0) rows.push_back({h * h, k * k, l * l});
+        for (std::size_t i = 0; i < first; ++i)
+          for (std::size_t j = i + 1; j < first; ++j)
+            for (std::size_t k = j + 1; k < first; ++k) {
+              check();
+              for (const auto& ri : rows)
+                for (const auto& rj : rows)
+                  for (const auto& rk : rows) {
+                    Eigen::Matrix3d m;
+                    m << ri[0], ri[1], ri[2], rj[0], rj[1], rj[2], rk[0], rk[1], rk[2];
+                    const double det = m.determinant();
+                    if (std::abs(det) < 1e-9) continue;
+                    const Eigen::Vector3d abc = m.inverse() * Eigen::Vector3d(q[i], q[j], q[k]);
+                    // a <= b <= c (so A >= B >= C) labels each orthorhombic cell once.
+                    if (!(abc(2) > 0 && abc(1) >= abc(2) && abc(0) >= abc(1))) continue;
+                    if (ev.evaluate(s, {abc(0), abc(1), abc(2)}, sol)) add(sol);
+                  }
+            }
+      }
+    }
+    // Whether a solution (of `system`, or any) indexes every line with M20 >= 20: lower symmetries, and further trial
+    // zeros, are then not searched.
+    auto indexed_well = [&](std::optional<CrystalSystem> system) {
+      for (const IndexingSolution& t : solutions)
+        if ((!system || t.system == *system) && t.lines_indexed == t.lines_used && t.m20 >= 20) return true;
+      return false;
+    };
+    auto q_at_zero = [&](double zero) {
+      std::vector<double> out(lines.size());
+      for (std::size_t i = 0; i < lines.size(); ++i) out[i] = ev.q_of(lines[i], zero);
+      return out;
+    };
+    // Windows of the cheap pre-check (quick_check): the first 12 lines ± (2 tolerances + 0.05°) at a trial zero.
+    auto check_windows = [&](double zero, std::vector<double>& q_lo, std::vector<double>& q_hi) {
+      const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
+      const double window_deg = 2 * options.tolerance_deg + 0.05;
+      q_lo.assign(ncheck, 0);
+      q_hi.assign(ncheck, 0);
+      for (std::size_t i = 0; i < ncheck; ++i) {
+        q_lo[i] = ev.q_of(lines[i] - window_deg, zero);
+        q_hi[i] = ev.q_of(lines[i] + window_deg, zero);
+      }
+    };
+    // Monoclinic (DICVOL's order: only when no higher symmetry indexes every line well): four of the first six
+    // lines take low-index rows (|h| + k + l <= 3, indices <= 2), which fixes A, B, C, D; evaluate() refines.
+    const bool mono_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Monoclinic) !=
+                             options.systems.end();
+    if (mono_wanted && !indexed_well(std::nullopt)) {
+      std::vector<std::array<int, 3>> hkls;
+      for (int h = -2; h <= 2; ++h)
+        for (int k = 0; k <= 2; ++k)
+          for (int l = 0; l <= 2; ++l) {
+            if (std::abs(h) + k + l == 0 || std::abs(h) + k + l > 3 || (l == 0 && h < 0)) continue;
+            hkls.push_back({h, k, l});
+          }
+      std::vector<Params> rows;
+      for (const auto& t : hkls) rows.push_back(row_of(CrystalSystem::Monoclinic, t[0], t[1], t[2]));
+      const std::size_t nfirst = std::min<std::size_t>(lines.size(), 6);
+      const std::size_t nr = rows.size();
+      // Four exactly fitted lines cannot absorb a lab pattern's zero shift (0.06° already defeats them), and
+      // evaluate() only refines it: trial zeros 0, then ±0.07° while nothing good has been found.
+      for (double zero : {0.0, 0.07, -0.07}) {
+        if (zero != 0.0 && indexed_well(CrystalSystem::Monoclinic)) break;
+        const std::vector<double> qz = q_at_zero(zero);
+        std::vector<double> q_lo, q_hi;
+        check_windows(zero, q_lo, q_hi);
+        std::vector<std::array<std::size_t, 4>> quadruples;
+        for (std::size_t i = 0; i < nfirst; ++i)
+          for (std::size_t j = i + 1; j < nfirst; ++j)
+            for (std::size_t k = j + 1; k < nfirst; ++k)
+              for (std::size_t m = k + 1; m < nfirst; ++m) quadruples.push_back({i, j, k, m});
+        // Each choice of four lines on its own worker; results merge in a fixed order.
+        std::vector<std::vector<IndexingSolution>> found(quadruples.size());
+        parallel_for(quadruples.size(), options.threads, [&](std::size_t qi) {
+          const auto [i, j, k, m] = quadruples[qi];
+          std::set<std::array<long, 4>> seen;
+          IndexingSolution trial;
+          const Eigen::Vector4d qv(qz[i], qz[j], qz[k], qz[m]);
+          for (std::size_t ri = 0; ri < nr; ++ri)
+            for (std::size_t rj = 0; rj < nr; ++rj) {
+              if (rj == ri) continue;
+              check();
+              for (std::size_t rk = 0; rk < nr; ++rk) {
+                if (rk == ri || rk == rj) continue;
+                for (std::size_t rm = 0; rm < nr; ++rm) {
+                  if (rm == ri || rm == rj || rm == rk) continue;
+                  Eigen::Matrix4d mat;
+                  for (int c = 0; c < 4; ++c) {
+                    mat(0, c) = rows[ri][static_cast<std::size_t>(c)];
+                    mat(1, c) = rows[rj][static_cast<std::size_t>(c)];
+                    mat(2, c) = rows[rk][static_cast<std::size_t>(c)];
+                    mat(3, c) = rows[rm][static_cast<std::size_t>(c)];
+                  }
+                  const double det = mat.determinant();
+                  if (std::abs(det) < 1e-9) continue;
+                  const Eigen::Vector4d abcd = mat.inverse() * qv;
+                  if (!(abcd(0) > 0 && abcd(1) > 0 && abcd(2) > 0 && abcd(0) * abcd(2) > 0.25 * abcd(3) * abcd(3)))
+                    continue;
+                  // a* >= c* and β* <= 90° (β >= 90°) label most settings once.
+                  if (abcd(0) < abcd(2) || abcd(3) < 0) continue;
+                  // Many assignments give the same parameters: evaluate each once (to 0.1 %).
+                  std::array<long, 4> key;
+                  for (int c = 0; c < 4; ++c) key[static_cast<std::size_t>(c)] = std::lround(1000.0 * abcd(c) / abcd(0));
+                  key[0] = std::lround(1e5 * abcd(0));
+                  if (!seen.insert(key).second) continue;
+                  if (!quick_check({abcd(0), abcd(1), abcd(2), 0, abcd(3), 0}, q_lo, q_hi, options)) continue;
+                  if (ev.evaluate(CrystalSystem::Monoclinic, {abcd(0), abcd(1), abcd(2), abcd(3)}, trial))
+                    found[qi].push_back(trial);
+                }
               }
             }
-          }
-      });
-      for (const auto& list : found)
-        for (const IndexingSolution& s : list) add(s);
+        });
+        for (const auto& list : found)
+          for (const IndexingSolution& s : list) add(s);
+      }
     }
-  }
-  // Triclinic, last and only when nothing indexes every line well (a zone search in the manner of ITO, Visser,
-  // J. Appl. Cryst. 2, 89 (1969)). Triclinic lattices have no systematic absences, so the three shortest
-  // reciprocal vectors of the reduced cell (a basis in 3D) are usually among the first lines: two of the first
-  // six lines are taken as A = Q(100) and B = Q(010), and any later line as C = Q(001) (one short axis puts its
-  // first line after many lines of the 2D zone of the long ones). For each pair, a line at Q(1±1 0) = A + B ± D
-  // gives |D| (|D| <= min(A, B) in a Buerger-reduced reciprocal cell), and likewise E and F. Inverting axes makes
-  // D, E >= 0, so F takes both signs. evaluate() refines cell and zero.
-  const bool tri_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Triclinic) !=
-                          options.systems.end();
-  if (tri_wanted && !indexed_well(std::nullopt) && lines.size() >= 8) {
-    for (double zero : {0.0, 0.07, -0.07}) {
-      if (zero != 0.0 && indexed_well(CrystalSystem::Triclinic)) break;
-      const std::vector<double> qz = q_at_zero(zero);
-      std::vector<double> q_lo, q_hi;
-      check_windows(zero, q_lo, q_hi);
-      const double tol_q = ev.q_of(lines.back() + 2 * options.tolerance_deg + 0.05, zero) - qz.back();
-      // |Q − (Q1 + Q2)| of every line within the reduced-cell range: the candidate cross terms of a pair.
-      auto cross_terms = [&](double q1, double q2) {
-        std::vector<double> out;
-        const double centre = q1 + q2, reach = std::min(q1, q2) + tol_q;
-        for (double q : qz) {
-          const double d = std::abs(q - centre);
-          if (d > reach) continue;
-          bool known = false;
-          for (double o : out) known = known || std::abs(o - d) < 0.25 * tol_q;
-          if (!known) out.push_back(d);
-        }
-        return out;
-      };
-      const std::size_t nbasis = std::min<std::size_t>(lines.size(), 6);
-      std::vector<std::array<std::size_t, 3>> triples;
-      for (std::size_t i = 0; i < nbasis; ++i)
-        for (std::size_t j = i + 1; j < nbasis; ++j)
-          for (std::size_t k = j + 1; k < lines.size(); ++k) triples.push_back({i, j, k});
-      std::vector<std::vector<IndexingSolution>> found(triples.size());
-      parallel_for(triples.size(), options.threads, [&](std::size_t ti) {
-        const auto [i, j, k] = triples[ti];
-        const double a = qz[i], b = qz[j], c = qz[k];
-        const std::vector<double> ds = cross_terms(a, b), es = cross_terms(a, c), fs = cross_terms(b, c);
-        IndexingSolution trial;
-        for (double d : ds)
-          for (double e : es) {
-            cancel.throw_if_cancelled();
-            for (double f : fs)
-              for (double sign : {1.0, -1.0}) {
-                if (sign < 0 && f == 0) continue;
-                const Params t{a, b, c, d, e, sign * f};
-                if (!quick_check(t, q_lo, q_hi, options)) continue;
-                if (ev.evaluate(CrystalSystem::Triclinic, t, trial)) found[ti].push_back(trial);
-              }
+    // Triclinic, last and only when nothing indexes every line well (a zone search in the manner of ITO, Visser,
+    // J. Appl. Cryst. 2, 89 (1969)). Triclinic lattices have no systematic absences, so the three shortest
+    // reciprocal vectors of the reduced cell (a basis in 3D) are usually among the first lines: two of the first
+    // six lines are taken as A = Q(100) and B = Q(010), and any later line as C = Q(001) (one short axis puts its
+    // first line after many lines of the 2D zone of the long ones). For each pair, a line at Q(1±1 0) = A + B ± D
+    // gives |D| (|D| <= min(A, B) in a Buerger-reduced reciprocal cell), and likewise E and F. Inverting axes makes
+    // D, E >= 0, so F takes both signs. evaluate() refines cell and zero.
+    const bool tri_wanted = std::find(options.systems.begin(), options.systems.end(), CrystalSystem::Triclinic) !=
+                            options.systems.end();
+    if (tri_wanted && !indexed_well(std::nullopt) && lines.size() >= 8) {
+      for (double zero : {0.0, 0.07, -0.07}) {
+        if (zero != 0.0 && indexed_well(CrystalSystem::Triclinic)) break;
+        const std::vector<double> qz = q_at_zero(zero);
+        std::vector<double> q_lo, q_hi;
+        check_windows(zero, q_lo, q_hi);
+        const double tol_q = ev.q_of(lines.back() + 2 * options.tolerance_deg + 0.05, zero) - qz.back();
+        // |Q − (Q1 + Q2)| of every line within the reduced-cell range: the candidate cross terms of a pair.
+        auto cross_terms = [&](double q1, double q2) {
+          std::vector<double> out;
+          const double centre = q1 + q2, reach = std::min(q1, q2) + tol_q;
+          for (double q : qz) {
+            const double d = std::abs(q - centre);
+            if (d > reach) continue;
+            bool known = false;
+            for (double o : out) known = known || std::abs(o - d) < 0.25 * tol_q;
+            if (!known) out.push_back(d);
           }
-      });
-      for (const auto& list : found)
-        for (const IndexingSolution& s : list) add(s);
+          return out;
+        };
+        const std::size_t nbasis = std::min<std::size_t>(lines.size(), 6);
+        std::vector<std::array<std::size_t, 3>> triples;
+        for (std::size_t i = 0; i < nbasis; ++i)
+          for (std::size_t j = i + 1; j < nbasis; ++j)
+            for (std::size_t k = j + 1; k < lines.size(); ++k) triples.push_back({i, j, k});
+        std::vector<std::vector<IndexingSolution>> found(triples.size());
+        parallel_for(triples.size(), options.threads, [&](std::size_t ti) {
+          const auto [i, j, k] = triples[ti];
+          const double a = qz[i], b = qz[j], c = qz[k];
+          const std::vector<double> ds = cross_terms(a, b), es = cross_terms(a, c), fs = cross_terms(b, c);
+          IndexingSolution trial;
+          for (double d : ds)
+            for (double e : es) {
+              check();
+              for (double f : fs)
+                for (double sign : {1.0, -1.0}) {
+                  if (sign < 0 && f == 0) continue;
+                  const Params t{a, b, c, d, e, sign * f};
+                  if (!quick_check(t, q_lo, q_hi, options)) continue;
+                  if (ev.evaluate(CrystalSystem::Triclinic, t, trial)) found[ti].push_back(trial);
+                }
+            }
+        });
+        for (const auto& list : found)
+          for (const IndexingSolution& s : list) add(s);
+      }
     }
+  } catch (const FinishedEarly&) {
+    // keep what the finished stages found
   }
   // A lower-symmetry solution with the same cell as a higher-symmetry one (e.g. tetragonal with a = c) adds
   // nothing: drop it.

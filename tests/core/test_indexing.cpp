@@ -172,6 +172,24 @@ class TestIndexing : public QObject {
     QCOMPARE(sols[0].system, CrystalSystem::Triclinic);
     QVERIFY(std::abs(sols[0].lattice.volume_angstrom3() - cell.volume_angstrom3()) < 0.5);
   }
+  void finishEarlyReturnsWhileCancelThrows() {
+    const auto tt = lines_of(Lattice::from_parameters(5.1, 6.3, 7.4, 78, 95, 103), 1.5406, 0.0, 20,
+                             [](int, int, int) { return true; });
+    CancelToken fired;
+    fired.cancel();
+    CancelToken running;
+    IndexingOptions early;
+    early.finish_early = &fired;
+    // The deadline had passed before the search began: nothing was found, and that is a result, not an error.
+    QVERIFY(index_peaks(tt, 1.5406, early, running).empty());
+    bool threw = false;
+    try {
+      index_peaks(tt, 1.5406, IndexingOptions{}, fired);
+    } catch (const Cancelled&) {
+      threw = true;
+    }
+    QVERIFY(threw);
+  }
   void tooFewLines() {
     CancelToken cancel;
     QVERIFY(index_peaks({30.0, 40.0}, 1.5406, IndexingOptions{}, cancel).empty());
