@@ -132,6 +132,11 @@ double formula_volume_estimate(const Composition& reduced);
 // last of them unless already among them, if it gives 6–60 Å³ per atom and the Z limits allow it.
 std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
                               int z_divides, int model_z = 0);
+// Without a cell, the model is asked for these Z (formula units per cell), each with its share of the samples:
+// every Z that gives at most min(20, max_atoms) atoms, is allowed by `z_divides` and occurs in MP-20 at this
+// number of atoms per formula unit, sharing in proportion to the square root of its MP-20 frequency (a hedge
+// between the prior and equal shares). Shares sum to 1; Z = 1 when nothing else fits.
+std::vector<std::pair<int, double>> generator_z_shares(int atoms_per_formula, int max_atoms, int z_divides);
 // For candidates sorted best fit first: for each index in `marked`, the first candidate with the same structure
 // (the matcher's default tolerances), which may be the marked one itself. A search often finds a model sample's
 // structure with a far better fit than the unrefined sample.

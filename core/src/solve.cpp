@@ -279,6 +279,39 @@ std::vector<int> z_candidates(double volume, double formula_volume, int atoms_pe
   return out;
 }
 
+namespace {
+// Structures of MP-20 train_partial + val (24,502; the CIF rows of ../shared/data/mp_20) by atoms per formula unit
+// (rows 1-10) and formula units per cell (columns Z = 1-20). Beyond 10 atoms per formula unit only Z = 1 fits 20.
+constexpr int kZCountRows = 10;
+constexpr int kMp20ZCounts[kZCountRows][20] = {
+    {57, 58, 26, 40, 0, 5, 1, 12, 0, 1, 0, 0, 0, 0, 0, 3, 0, 0, 0, 4},
+    {502, 249, 36, 142, 4, 28, 2, 46, 3, 6},
+    {508, 1211, 308, 968, 9, 64},
+    {3692, 1200, 51, 473, 3},
+    {1188, 877, 47, 710},
+    {843, 837, 76},
+    {558, 1155},
+    {564, 748},
+    {480, 937},
+    {1432, 929},
+};
+}  // namespace
+
+std::vector<std::pair<int, double>> generator_z_shares(int atoms_per_formula, int max_atoms, int z_divides) {
+  std::vector<std::pair<int, double>> out;
+  double total = 0;
+  for (int z = 1; z <= 20 && z * atoms_per_formula <= std::min(20, max_atoms); ++z) {
+    if (!z_allowed(z, z_divides)) continue;
+    const int count = atoms_per_formula <= kZCountRows ? kMp20ZCounts[atoms_per_formula - 1][z - 1] : (z == 1);
+    if (count <= 0) continue;
+    out.push_back({z, std::sqrt(double(count))});
+    total += out.back().second;
+  }
+  if (out.empty()) return {{1, 1.0}};
+  for (auto& zs : out) zs.second /= total;
+  return out;
+}
+
 // The Bravais lattices a cell is close to (its metric made symmetric by spglib on a one-atom cell, at
 // tolerances of 3 % and 6 % of the cell edge), highest symmetry first, as conventional cells with their
 // crystal system and centring. Broad peaks fit a free triclinic cell as well as the true one; these give the
@@ -619,7 +652,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       progress.report(0.1, "generator samples");
       result.generator_name = generator->name();
       // The generator wants the full cell content. With an indexed (or given) cell, sample in it for the
-      // likeliest Z values; otherwise let it propose cells for small Z (its training range is ≤ 20 atoms).
+      // likeliest Z values; otherwise let it propose cells for the Z that MP-20 makes likely (its training range is
+      // ≤ 20 atoms).
       std::vector<std::pair<int, std::optional<Lattice>>> requests;
       if (!cells.empty()) {
         // A centred cell is given as its Niggli-reduced primitive cell, the form the model was trained on.
@@ -630,10 +664,18 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
                                   std::min(20, options.max_atoms), 2, z_divides))
           requests.push_back({z, hint});
       }
-      if (requests.empty() || !options.given_cell)
-        for (int z = 1; z <= 4 && z * atoms_per_formula <= std::min(20, options.max_atoms); ++z)
-          if (z_allowed(z, z_divides)) requests.push_back({z, std::nullopt});
-      if (requests.empty()) requests.push_back({1, std::nullopt});
+      // Shares of the samples: each Z in the cell gets the share it had when four free Z were asked for as well; the
+      // free requests share the rest by how often each Z occurs in MP-20.
+      const bool free_requests = requests.empty() || !options.given_cell;
+      const double cell_share = 1.0 / (double(requests.size()) + (free_requests ? 4.0 : 0.0));
+      std::vector<double> shares(requests.size(), cell_share);
+      if (free_requests) {
+        const double free_share = 1.0 - cell_share * double(requests.size());
+        for (const auto& [z, share] : generator_z_shares(atoms_per_formula, options.max_atoms, z_divides)) {
+          requests.push_back({z, std::nullopt});
+          shares.push_back(free_share * share);
+        }
+      }
       // Sampling runs until 30 % of the budget, but always gets at least 15 % of it even after a slow indexing;
       // a watchdog cancels it (not the run) at that point.
       const double sampling_s = std::max(0.3 * budget - seconds_since(t0), 0.15 * budget);
@@ -643,10 +685,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       try {
         for (std::size_t i = 0; i < requests.size(); ++i) {
           GenerationRequest req;
+          req.count = static_cast<int>(std::lround(sample_count * shares[i]));
+          if (req.count < 1) continue;  // a rare Z when few samples are drawn
           req.atomic_numbers = cell_content(reduced, requests[i].first);
           req.pattern = &pattern;
           req.size_angstrom = options.size_angstrom;
-          req.count = std::max(2, sample_count / static_cast<int>(requests.size()));
           req.seed = options.seed + 101 * i;
           req.lattice_hint = requests[i].second;
           NullProgress quiet;
