@@ -638,11 +638,13 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       io.tolerance_deg = std::max(io.tolerance_deg, 0.1 * median_fwhm);
       // Indexing stops at 30 % of the budget with the cells found by then: the monoclinic and triclinic searches
       // took 25 s of an 18 s budget on a 100 Å triclinic K6Ge2H4N2O6 with many lines.
-      DeadlineCancel indexing_deadline(cancel, after(t0, 0.3 * budget));
+      constexpr double kIndexingShare = 0.3;
+      DeadlineCancel indexing_deadline(cancel, after(t0, kIndexingShare * budget));
       io.finish_early = &indexing_deadline.token();
       const auto sols = index_peaks(positions, data.lambda1_angstrom, io, cancel);
       if (indexing_deadline.token().cancelled() && !cancel.cancelled())
-        result.notes.push_back("indexing stopped at 30 % of the time budget, with " + std::to_string(sols.size()) +
+        result.notes.push_back("indexing stopped at " + std::to_string(std::lround(100 * kIndexingShare)) +
+                               " % of the time budget, with " + std::to_string(sols.size()) +
                                " cell(s) found by then");
       for (std::size_t i = 0; i < sols.size() && i < 6; ++i)
         cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].centring, sols[i].m20, 1, sols[i].zero_deg});
