@@ -17,6 +17,8 @@ struct RietveldOptions {
   bool refine_cell = true;
   bool refine_zero = true;
   bool refine_profile = true;
+  // With refine_profile: only the X term (for sinc² peaks, the crystallite size), the other widths held.
+  bool refine_size_only = false;
   bool refine_coordinates = true;
   bool refine_b_iso = true;
   double max_zero_deg = 0.5;

@@ -345,8 +345,13 @@ RietveldResult refine_model(const PowderData& data, const Model& m, const Profil
       steps.push_back(1e-4);
     }
     if (options.refine_profile && stage == 3) {
-      free.insert(free.end(), {o + 1, o + 2, o + 3, o + 4});
-      steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
+      if (options.refine_size_only) {
+        free.push_back(o + 3);
+        steps.push_back(1e-4);
+      } else {
+        free.insert(free.end(), {o + 1, o + 2, o + 3, o + 4});
+        steps.insert(steps.end(), {1e-4, 1e-5, 1e-4, 1e-3});
+      }
     }
     for (std::size_t s = 0; s < m.species.size() && options.refine_b_iso && stage >= 1; ++s) {
       free.push_back(m.b_offset() + s);

@@ -590,6 +590,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   const bool no_resolved_peaks = !std::isfinite(median_fwhm);
   RietveldOptions refine_options;
   refine_options.refine_zero = !no_resolved_peaks;
+  // Likewise a given crystallite size makes the peaks degrees wide: the other widths only trade off against the
+  // cell (a matched 10 Å Hf4CN3 took a Gaussian of 0.8° and a cell 1.8 % short in c, R_wp² 1.26 against the truth).
+  refine_options.refine_size_only = no_resolved_peaks && options.size_angstrom > 0;
   ProfileParams start_profile;
   start_profile.eta = 0.5;
   if (options.size_angstrom > 0) {

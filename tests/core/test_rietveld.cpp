@@ -36,6 +36,16 @@ ProfileParams sinc2_start(const PowderData& data, double size_angstrom, double w
   p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / size_angstrom);
   return p0;
 }
+// Hf4CN3 (MP-20 test mp-1224384, R-3m) in its rhombohedral primitive cell, B = 0.
+Crystal hf4cn3() {
+  Crystal c;
+  c.lattice = Lattice::from_parameters(10.70345, 10.70345, 10.70345, 17.37248, 17.37248, 17.37248);
+  for (double x : {0.87425, 0.12575, 0.374458, 0.625542}) c.sites.push_back(pxrd::test::site("Hf", 72, x, x, x));
+  c.sites.push_back(pxrd::test::site("C", 6, 0, 0, 0));
+  for (double x : {0.248535, 0.5, 0.751465}) c.sites.push_back(pxrd::test::site("N", 7, x, x, x));
+  for (Site& s : c.sites) s.b_iso_angstrom2 = 0;
+  return c;
+}
 }  // namespace
 
 class TestRietveld : public QObject {
@@ -180,12 +190,7 @@ class TestRietveld : public QObject {
     // 90°: the sinc² tails of the many reflections up to 180° reach into the data. Refined from the truth (cell,
     // coordinates and size free), the fit must stay there. When the model left out the reflections beyond 3 FWHM
     // of the data, it settled at R_wp 0.0096 with the hexagonal c 1.5 % short, making up for the missing tails.
-    Crystal truth;
-    truth.lattice = Lattice::from_parameters(10.70345, 10.70345, 10.70345, 17.37248, 17.37248, 17.37248);
-    for (double x : {0.87425, 0.12575, 0.374458, 0.625542}) truth.sites.push_back(pxrd::test::site("Hf", 72, x, x, x));
-    truth.sites.push_back(pxrd::test::site("C", 6, 0, 0, 0));
-    for (double x : {0.248535, 0.5, 0.751465}) truth.sites.push_back(pxrd::test::site("N", 7, x, x, x));
-    for (Site& s : truth.sites) s.b_iso_angstrom2 = 0;
+    const Crystal truth = hf4cn3();
     const PowderData data = bin_powder_data(nano_data(truth, 10, 5, false), 10);
     RietveldOptions options;
     options.refine_zero = false;
@@ -199,6 +204,36 @@ class TestRietveld : public QObject {
             << 0.886 * data.lambda1_angstrom / deg_to_rad(r.profile.x);
     QVERIFY(r.rwp < 0.002);
     QVERIFY(std::abs(lp.a_angstrom / 10.70345 - 1) < 0.001 && std::abs(lp.alpha_deg - 17.37248) < 0.02);
+  }
+  void sizeOnlyProfileHoldsTheOtherWidths() {
+    // Hf4CN3 at 10 Å (as above), refined from the truth with a size of 11 Å. With refine_size_only the fit moves
+    // X (the size) back to 10 Å and holds U, W and η. With all widths free it takes a Gaussian 2° wide instead
+    // and ends at R_wp 0.014: widths trade off against each other when the peaks are degrees wide.
+    const Crystal truth = hf4cn3();
+    const PowderData data = bin_powder_data(nano_data(truth, 10, 5, false), 10);
+    ProfileParams p0 = sinc2_start(data, 11, 0.0004);
+    p0.eta = 0.5;
+    RietveldOptions options;
+    options.refine_zero = false;
+    options.refine_b_iso = false;
+    options.b_iso_start_angstrom2 = 0;
+    options.refine_size_only = true;
+    CancelToken cancel;
+    const RietveldResult r = rietveld_refine_in_space_group(data, truth, p0, options, cancel);
+    const LatticeParameters lp = r.crystal.lattice.parameters();
+    const double size = 0.886 * data.lambda1_angstrom / deg_to_rad(r.profile.x);
+    options.refine_size_only = false;
+    const RietveldResult all = rietveld_refine_in_space_group(data, truth, p0, options, cancel);
+    qInfo() << "size only: R_wp" << r.rwp << "a" << lp.a_angstrom << "alpha" << lp.alpha_deg << "size" << size
+            << "| all widths: R_wp" << all.rwp << "W" << all.profile.w;
+    QCOMPARE(r.profile.w, p0.w);
+    QCOMPARE(r.profile.u, p0.u);
+    QCOMPARE(r.profile.eta, p0.eta);
+    QVERIFY(std::abs(size - 10) < 0.2);
+    QVERIFY(r.rwp < 0.001);
+    QVERIFY(std::abs(lp.a_angstrom / 10.70345 - 1) < 0.001 && std::abs(lp.alpha_deg - 17.37248) < 0.05);
+    QVERIFY(r.rwp < all.rwp);
+    QCOMPARE(all.n_parameters, r.n_parameters + 3);  // one profile parameter instead of four
   }
   void bBoundAtZeroKeepsTheBestFit() {
     // Tb2Ga2I2 (P-3m1) at 10 Å with B = 0 in the data, refined from the truth with B = 0.5 Å²: the fit pushes
