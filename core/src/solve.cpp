@@ -36,6 +36,9 @@ constexpr double kMaxIndexingFwhmDeg = 1.5;
 // Broad patterns: up to kModeSlots model samples that at least kMinModeSupport others match are refined first.
 constexpr std::size_t kModeSlots = 2;
 constexpr int kMinModeSupport = 2;
+// Sharp patterns with fewer lines than this have up to kCellsJudgedWithFewLines indexing cells fitted by Le Bail.
+constexpr std::size_t kFewIndexingLines = 12;
+constexpr int kCellsJudgedWithFewLines = 24;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 Clock::time_point after(Clock::time_point t, double seconds) {
@@ -644,13 +647,37 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       constexpr double kIndexingShare = 0.3;
       DeadlineCancel indexing_deadline(cancel, after(t0, kIndexingShare * budget));
       io.finish_early = &indexing_deadline.token();
+      // M20 over fewer than 20 lines is weak evidence. With few lines (a small cell, or a pseudo-symmetric one whose
+      // weak lines are not found) many cells index them all and the true one can rank far down (Pmm2 Mo2CN, 9
+      // lines: 22nd by M20; from the exact cell its Le Bail fit reaches R_wp 0.003 where the top 6 stop at 0.07).
+      // Le Bail, which is cheap for such cells, then judges more of them.
+      const bool few_lines = positions.size() < kFewIndexingLines;
+      if (few_lines) io.max_solutions = kCellsJudgedWithFewLines;
+      const std::size_t cells_kept = few_lines ? kCellsJudgedWithFewLines : 6;
       const auto sols = index_peaks(positions, data.lambda1_angstrom, io, cancel);
       if (indexing_deadline.token().cancelled() && !cancel.cancelled())
         result.notes.push_back("indexing stopped at " + std::to_string(std::lround(100 * kIndexingShare)) +
                                " % of the time budget, with " + std::to_string(sols.size()) +
                                " cell(s) found by then");
-      for (std::size_t i = 0; i < sols.size() && i < 6; ++i)
+      for (std::size_t i = 0; i < sols.size() && i < cells_kept; ++i) {
         cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].centring, sols[i].m20, 1, sols[i].zero_deg});
+        // The centring is read off absent lines. A pseudo-centred structure has its violating lines too weak to be
+        // found (Pmm2 Mo2CN is A-centred but for the order of C and N): a centred cell whose primitive cell holds
+        // no whole number of formula units is searched as primitive.
+        CellCandidate& cell = cells.back();
+        const int multiplicity = centring_from_symbol(cell.centring).multiplicity();
+        if (multiplicity > 1 &&
+            z_candidates(cell.lattice.volume_angstrom3() / multiplicity, formula_volume, atoms_per_formula,
+                         options.max_atoms, 1, z_divides, 0)
+                .empty() &&
+            !z_candidates(cell.lattice.volume_angstrom3(), formula_volume, atoms_per_formula, options.max_atoms, 1,
+                          z_divides, 0)
+                 .empty()) {
+          result.notes.push_back("the " + cell.centring + "-centred cell " + std::to_string(i + 1) +
+                                 " of the indexing cannot hold the formula in its primitive cell: searched as primitive");
+          cell.centring = "P";
+        }
+      }
     }
     end_stage("peaks and indexing");
     if (model_available) {
@@ -869,6 +896,15 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         to.push_back({order[oi], z, centring, space_group});
     };
     for (std::size_t oi = 0; oi < cell_order.searched; ++oi) add_jobs(jobs, oi, oi == 0 ? 3 : 2, false);
+    // Sharp peaks in a cubic cell: the best cell also gets a space-group search, with its likeliest Z. A P1 search
+    // of a 12-atom cubic cell has 36 coordinates and ended near R_wp 0.2 on ideal P2_13 EuGePt and BaIrP, where the
+    // group search places three (x, x, x) orbits. Tried on every non-triclinic best cell, it took search time
+    // that P1 searches in lower symmetries needed (development split: ideal +1 structure, lab and 100 Å -1 each).
+    if (!no_resolved_peaks && !order.empty() && fits[order[0]].system == CrystalSystem::Cubic) {
+      std::vector<Job> by_group;
+      add_jobs(by_group, 0, 1, true);
+      jobs.insert(jobs.begin(), by_group.begin(), by_group.end());
+    }
     // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
     // space groups they can host, and those searches go first.
     if (no_resolved_peaks) {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "structures.hpp"
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/error.hpp"
@@ -63,6 +64,27 @@ Pattern nanocrystalline(const Crystal& c, double size_angstrom) {
   Pattern p = simulate_pattern(c, radiation_from_string("CuKa"), prof, grid);
   p.source = "simulated nanocrystalline NaCl";
   return p;
+}
+
+// The evaluation's ideal condition: Cu Kα, Gaussian FWHM 0.1°, 2θ 5–90°.
+Pattern ideal_pattern(const Crystal& c) {
+  ProfileOptions prof;
+  prof.shape = ProfileShape::Gaussian;
+  prof.fwhm_deg = 0.1;
+  GridOptions grid;
+  grid.x_min = 5;
+  grid.x_max = 90;
+  Pattern p = simulate_pattern(c, radiation_from_string("CuKa"), prof, grid);
+  p.source = "simulated ideal pattern";
+  return p;
+}
+// Without the model, 12 s, three candidates.
+SolveOptions classical_options(const std::string& formula) {
+  SolveOptions o;
+  o.formula = formula;
+  o.time_budget_s = 12;
+  o.k = 3;
+  return o;
 }
 
 SolveOptions nanocrystalline_options(double size_angstrom, double budget_s) {
@@ -225,6 +247,60 @@ class TestSolve : public QObject {
       qInfo() << "without a generator, other error:" << e.what();
     }
     QVERIFY(refused);
+  }
+  void fewLinesLetLeBailJudgeMoreCells() {
+    // Mo2CN (MP-20 test mp-1221519, Pmm2) on an ideal pattern: A-centred but for the order of C and N, so the lines
+    // that break the centring are too weak to find and only 9 lines are left. Many cells index all of them; the
+    // true one ranks 22nd by M20. Le Bail then judges up to 24 cells; with the first 6 only, every fit stopped
+    // near R_wp 0.07 and so did the best candidate. Classical (no model), so that only the cells decide.
+    using pxrd::test::site;
+    Crystal truth;
+    truth.lattice = Lattice::from_parameters(2.828959, 2.910269, 5.035433, 90, 90, 90);
+    truth.sites = {site("Mo", 42, 0.5, 0.5, 0.166417), site("Mo", 42, 0.5, 0, 0.667411), site("C", 6, 0, 0, 0.998694),
+                   site("N", 7, 0, 0.5, 0.500778)};
+    CancelToken cancel;
+    NullProgress progress;
+    const SolveResult r = solve(ideal_pattern(truth), classical_options("Mo2CN"), nullptr, cancel, progress);
+    qInfo() << "lines" << r.peaks.size() << "cells" << r.cells.size() << "best Le Bail" << r.best_lebail_rwp;
+    qInfo().noquote() << solve_table(r).c_str();
+    QVERIFY(r.peaks.size() < 12);
+    QVERIFY(r.cells.size() > 6);
+    QVERIFY(r.best_lebail_rwp < 0.06);
+    QVERIFY(!r.candidates.empty());
+    QVERIFY(r.candidates.front().rwp < 0.01);
+  }
+  void sharpCubicCellGetsASpaceGroupSearch() {
+    // EuGePt (MP-20 mp-19798, P2_13, 12 atoms) on an ideal pattern: indexing finds the cubic cell, but a P1 search
+    // of 36 coordinates ended near R_wp 0.2 within the budget. The space-group search of the best cell places the
+    // three 4a orbits (x, x, x) and fits exactly. Classical (no model).
+    using pxrd::test::site;
+    Crystal truth;
+    truth.lattice = Lattice::from_parameters(6.589278, 6.589278, 6.589278, 90, 90, 90);
+    const struct {
+      const char* element;
+      int z;
+      double x;
+    } orbits[3] = {{"Eu", 63, 0.128485}, {"Ge", 32, 0.826026}, {"Pt", 78, 0.423778}};
+    for (const auto& o : orbits) {
+      const double x = o.x;
+      // P2_13 4a: (x,x,x), (-x+1/2,-x,x+1/2), (-x,x+1/2,-x+1/2), (x+1/2,-x+1/2,-x)
+      truth.sites.push_back(site(o.element, o.z, x, x, x));
+      truth.sites.push_back(site(o.element, o.z, 0.5 - x, -x, 0.5 + x));
+      truth.sites.push_back(site(o.element, o.z, -x, 0.5 + x, 0.5 - x));
+      truth.sites.push_back(site(o.element, o.z, 0.5 + x, 0.5 - x, -x));
+    }
+    truth.wrap_to_unit_cell();
+    QCOMPARE(find_space_group(truth, 1e-3).number, 198);
+    CancelToken cancel;
+    NullProgress progress;
+    const SolveResult r = solve(ideal_pattern(truth), classical_options("EuGePt"), nullptr, cancel, progress);
+    qInfo().noquote() << solve_table(r).c_str();
+    QVERIFY(!r.candidates.empty());
+    const SolvedCandidate& best = r.candidates.front();
+    QCOMPARE(best.origin, std::string("space-group search"));
+    QCOMPARE(best.space_group_number, 198);
+    QVERIFY(best.rwp < 0.01);
+    QVERIFY(match_structures(best.crystal, truth, MatchTolerances{0.3, 0.5, 10}).matched);
   }
   void degenerateModelSamplesDoNotEndTheSolve() {
     // Half the samples have broken cells; the solve goes on with the rest, at 8 Å (model cells only) and with
