@@ -665,14 +665,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         // found (Pmm2 Mo2CN is A-centred but for the order of C and N): a centred cell whose primitive cell holds
         // no whole number of formula units is searched as primitive.
         CellCandidate& cell = cells.back();
+        const auto holds_formula = [&](double volume) {
+          return !z_candidates(volume, formula_volume, atoms_per_formula, options.max_atoms, 1, z_divides, 0).empty();
+        };
         const int multiplicity = centring_from_symbol(cell.centring).multiplicity();
-        if (multiplicity > 1 &&
-            z_candidates(cell.lattice.volume_angstrom3() / multiplicity, formula_volume, atoms_per_formula,
-                         options.max_atoms, 1, z_divides, 0)
-                .empty() &&
-            !z_candidates(cell.lattice.volume_angstrom3(), formula_volume, atoms_per_formula, options.max_atoms, 1,
-                          z_divides, 0)
-                 .empty()) {
+        const double volume = cell.lattice.volume_angstrom3();
+        if (multiplicity > 1 && !holds_formula(volume / multiplicity) && holds_formula(volume)) {
           result.notes.push_back("the " + cell.centring + "-centred cell " + std::to_string(i + 1) +
                                  " of the indexing cannot hold the formula in its primitive cell: searched as primitive");
           cell.centring = "P";
