@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pxrd/agreement.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/peaks.hpp"
 #include "pxrd/units.hpp"
@@ -155,16 +156,23 @@ PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angst
   return c;
 }
 
-double peak_match_score(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
-                        double tol_q_inv_angstrom) {
-  if (!observed.has_pattern()) return 0.0;
+namespace {
+// The crystal's sticks as a peak list in the observed window (the form of the model's condition).
+PeakCondition calculated_condition(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom) {
   StickOptions opt;
   opt.lambda_angstrom = lambda_angstrom;
   const double tt_max = q_inv_angstrom_to_two_theta_deg(observed.q_max_inv_angstrom, lambda_angstrom);
   opt.two_theta_min_deg = std::max(0.0, q_inv_angstrom_to_two_theta_deg(observed.q_min_inv_angstrom, lambda_angstrom));
   opt.two_theta_max_deg = std::isnan(tt_max) ? 180.0 : tt_max;
-  const auto calc = condition_from_reflections(simulate_sticks(crystal, opt), lambda_angstrom, opt.two_theta_min_deg,
-                                               opt.two_theta_max_deg);
+  return condition_from_reflections(simulate_sticks(crystal, opt), lambda_angstrom, opt.two_theta_min_deg,
+                                    opt.two_theta_max_deg);
+}
+}  // namespace
+
+double peak_match_score(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
+                        double tol_q_inv_angstrom) {
+  if (!observed.has_pattern()) return 0.0;
+  const PeakCondition calc = calculated_condition(observed, crystal, lambda_angstrom);
   auto explained = [&](const std::vector<ConditionPeak>& a, const std::vector<ConditionPeak>& b) {
     double hit = 0, total = 0;
     for (const auto& p : a) {
@@ -177,6 +185,34 @@ double peak_match_score(const PeakCondition& observed, const Crystal& crystal, d
     return total > 0 ? hit / total : 0.0;
   };
   return explained(observed.peaks, calc.peaks) * explained(calc.peaks, observed.peaks);
+}
+
+double broadened_peak_agreement(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
+                                double fwhm_deg) {
+  if (!observed.has_pattern()) return 0.0;
+  if (!(fwhm_deg > 0) || !(lambda_angstrom > 0)) throw Error("broadened_peak_agreement: FWHM and wavelength must be positive");
+  const PeakCondition calc = calculated_condition(observed, crystal, lambda_angstrom);
+  const double tt_lo = std::max(0.0, q_inv_angstrom_to_two_theta_deg(observed.q_min_inv_angstrom, lambda_angstrom));
+  const double tt_max = q_inv_angstrom_to_two_theta_deg(observed.q_max_inv_angstrom, lambda_angstrom);
+  const double tt_hi = std::isnan(tt_max) ? 180.0 : tt_max;
+  const double step_deg = fwhm_deg / 40.0;
+  const std::size_t n = static_cast<std::size_t>(std::max(1.0, std::ceil((tt_hi - tt_lo) / step_deg))) + 1;
+  const double sigma_deg = fwhm_deg / (2.0 * std::sqrt(2.0 * std::log(2.0)));
+  auto draw = [&](const std::vector<ConditionPeak>& peaks) {
+    std::vector<double> y(n, 0.0);
+    for (const auto& p : peaks) {
+      const double x0 = q_inv_angstrom_to_two_theta_deg(p.q_inv_angstrom, lambda_angstrom);
+      if (std::isnan(x0)) continue;
+      const long lo = std::max(0L, static_cast<long>(std::floor((x0 - 4 * sigma_deg - tt_lo) / step_deg)));
+      const long hi = std::min(static_cast<long>(n) - 1, static_cast<long>(std::ceil((x0 + 4 * sigma_deg - tt_lo) / step_deg)));
+      for (long i = lo; i <= hi; ++i) {
+        const double u = (tt_lo + static_cast<double>(i) * step_deg - x0) / sigma_deg;
+        y[static_cast<std::size_t>(i)] += p.intensity * std::exp(-0.5 * u * u);
+      }
+    }
+    return y;
+  };
+  return cosine_similarity(draw(observed.peaks), draw(calc.peaks));
 }
 
 }  // namespace pxrd::models

@@ -165,6 +165,17 @@ class TestModels : public QObject {
     QVERIFY(peak_match_score(cond, c, 1.54184) > 0.8);
     // A wrong structure matches worse than the right one.
     QVERIFY(peak_match_score(ideal, rocksalt(), 1.54184) < peak_match_score(ideal, c, 1.54184));
+    // The broadened agreement: 1 for the crystal itself, forgiving a 1 % cell error at 2° (not at 0.1°), and lower
+    // for a wrong structure; 0 without a pattern.
+    QVERIFY(std::abs(broadened_peak_agreement(ideal, c, 1.54184) - 1.0) < 1e-9);
+    pxrd::Crystal stretched = c;
+    stretched.lattice = pxrd::Lattice::from_parameters({c.lattice.parameters().a_angstrom * 1.01, c.lattice.parameters().b_angstrom * 1.01,
+                                                       c.lattice.parameters().c_angstrom * 1.01, 90, 90, 90});
+    const double stretched_broad = broadened_peak_agreement(ideal, stretched, 1.54184);
+    QVERIFY2(stretched_broad > 0.8, qPrintable(QString::number(stretched_broad)));
+    QVERIFY(broadened_peak_agreement(ideal, stretched, 1.54184, 0.1) < stretched_broad - 0.3);
+    QVERIFY(broadened_peak_agreement(ideal, rocksalt(), 1.54184) < stretched_broad - 0.2);
+    QCOMPARE(broadened_peak_agreement(PeakCondition{}, c, 1.54184), 0.0);
     pxrd::Pattern no_radiation = pattern;
     no_radiation.radiation.reset();
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, condition_from_profile(no_radiation));

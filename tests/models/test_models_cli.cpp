@@ -7,6 +7,7 @@
 #include "pxrd/cif.hpp"
 #include "pxrd/structure_matcher.hpp"
 #include "pxrd/atomic_file.hpp"
+#include "pxrd/models/conditioning.hpp"
 
 namespace {
 const char* kCsCl =
@@ -112,15 +113,20 @@ class TestModelsCli : public QObject {
       const auto c = pxrd::read_cif((gen + "/" + name).toStdString());
       QCOMPARE(static_cast<int>(c.sites.size()), 2 * z);
     }
-    // By default the most supported sample comes first: support (matches among the other samples) never rises
-    // down the list, and the summary's support agrees with the matcher run on the written candidates.
+    // By default the mode comes first: the key support + 30 × agreement (support: matches among the other
+    // samples) never rises down the list, and the summary's support agrees with the matcher run on the written
+    // candidates.
     const auto cands = json["candidates"].toArray();
     std::vector<pxrd::Crystal> written;
     QSet<int> sample_numbers;
     for (int i = 0; i < cands.size(); ++i) {
       written.push_back(pxrd::read_cif((gen + "/" + cands[i].toObject()["file"].toString()).toStdString()));
       sample_numbers.insert(cands[i].toObject()["sample"].toInt());
-      if (i > 0) QVERIFY(cands[i].toObject()["support"].toInt() <= cands[i - 1].toObject()["support"].toInt());
+      auto key = [&](int j) {
+        return cands[j].toObject()["support"].toInt() +
+               pxrd::models::kConsensusAgreementWeight * cands[j].toObject()["agreement"].toDouble(-1e9);
+      };
+      if (i > 0) QVERIFY(key(i) <= key(i - 1) + 1e-6);
     }
     QCOMPARE(sample_numbers, (QSet<int>{1, 2, 3}));
     const std::vector<int> support = pxrd::match_support(written, pxrd::MatchTolerances{0.3, 0.5, 10});

@@ -62,4 +62,15 @@ PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angst
 double peak_match_score(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
                         double tol_q_inv_angstrom = 0.02);
 
+// Cosine similarity of two profiles on a 2θ grid over the observed window: the observed peak list and the crystal's
+// sticks (the same peak-list form), each drawn as Gaussians of `fwhm_deg`. Broad enough (2°) to forgive the
+// percent-level cell errors of raw samples while still weighing intensities; used to rank samples. 0 without a
+// pattern.
+double broadened_peak_agreement(const PeakCondition& observed, const Crystal& crystal, double lambda_angstrom,
+                                double fwhm_deg = 2.0);
+
+// Ranking samples with the mode first: key = support (how many of the other samples a sample matches) + this
+// weight × broadened_peak_agreement, so that an agreement 0.1 better outweighs 3 more supporters.
+constexpr double kConsensusAgreementWeight = 30.0;
+
 }  // namespace pxrd::models
