@@ -170,8 +170,8 @@ int run_generate(const std::vector<std::string>& argv) {
       agreement[i] = pxrd::models::broadened_peak_agreement(condition, samples[i], lambda);
     }
   // The key of eval's consensus rows: support + 30 × the 2°-broadened agreement with the peak list, so that an
-  // agreement 0.1 better outweighs 3 more supporters (development split, 252 structures: 59 % @1 against 55 % for
-  // support with ties broken by agreement; docs/benchmarks.md, Model).
+  // agreement 0.1 better outweighs 3 more supporters (development split, 252 structures: 58.7 % @1; support with
+  // ties broken by the earlier 1° agreement gave 55.2 %; docs/benchmarks.md, Model).
   std::vector<std::size_t> rank(samples.size());
   for (std::size_t i = 0; i < rank.size(); ++i) rank[i] = i;
   if (order_used == "support")
