@@ -35,7 +35,7 @@ void print_eval_help() {
                "  --guidance W           classifier-free guidance on the pattern, 1 = off (1)\n"
                "  --no-controls          skip the composition-only and wrong-pattern controls\n"
                "  --no-ranking           skip the *_ranked rows (samples ordered by agreement of their\n"
-               "                         2°-broadened patterns with the conditioning pattern) and the\n"
+               "                         2°-broadened peaks with the conditioning peak list) and the\n"
                "                         *_consensus rows (the sample that matches most of the others first,\n"
                "                         weighed with that agreement when there is a pattern)\n"
                "  --pool P               draw P >= k samples per structure; the raw rows score the first k,\n"
