@@ -55,15 +55,19 @@ Pattern simulated(const Crystal& c) {
   p.source = "simulated NaCl";
   return p;
 }
+// A Cu Kα pattern from x_min_deg to 90° 2θ on the default grid step.
+Pattern cu_ka_pattern(const Crystal& c, const ProfileOptions& prof, double x_min_deg, const std::string& source) {
+  GridOptions grid;
+  grid.x_min = x_min_deg;
+  grid.x_max = 90;
+  Pattern p = simulate_pattern(c, radiation_from_string("CuKa"), prof, grid);
+  p.source = source;
+  return p;
+}
 Pattern nanocrystalline(const Crystal& c, double size_angstrom) {
   ProfileOptions prof;
   prof.size_angstrom = size_angstrom;
-  GridOptions grid;
-  grid.x_min = 10;
-  grid.x_max = 90;
-  Pattern p = simulate_pattern(c, radiation_from_string("CuKa"), prof, grid);
-  p.source = "simulated nanocrystalline NaCl";
-  return p;
+  return cu_ka_pattern(c, prof, 10, "simulated nanocrystalline NaCl");
 }
 
 // The evaluation's ideal condition: Cu Kα, Gaussian FWHM 0.1°, 2θ 5–90°.
@@ -71,12 +75,7 @@ Pattern ideal_pattern(const Crystal& c) {
   ProfileOptions prof;
   prof.shape = ProfileShape::Gaussian;
   prof.fwhm_deg = 0.1;
-  GridOptions grid;
-  grid.x_min = 5;
-  grid.x_max = 90;
-  Pattern p = simulate_pattern(c, radiation_from_string("CuKa"), prof, grid);
-  p.source = "simulated ideal pattern";
-  return p;
+  return cu_ka_pattern(c, prof, 5, "simulated ideal pattern");
 }
 // Without the model, 12 s, three candidates.
 SolveOptions classical_options(const std::string& formula) {
