@@ -31,13 +31,22 @@ void print_evalsolve_help() {
                "  --count N              structures, evenly spaced through the split's file (10)\n"
                "  --split test|monitor   test.csv.xz (the default, for reporting), or the 252 val crystals the\n"
                "                         model's training held out (every 36th): a development set for tuning\n"
-               "  --conditions LIST      comma list of ideal,nano100,nano10,lab (all)\n"
+               "  --conditions LIST      comma list of ideal,nano100,nano10,lab (all), or nano20: a 20 Å crystallite,\n"
+               "                         which is PXRDNet's \"10 Å\" (their code broadens by sinc²(τQ), not sinc²(Qτ/2))\n"
                "  --ablations            also: no model, no refinement, wrong pattern (ideal condition)\n"
                "  -k N (10) --time-budget SEC (20) --seed N (1) --model PATH --no-model --max-atoms N\n"
                "  --cell-content         give the solver the cell's atom count (as CSP papers do); default: only\n"
                "                         the formula, with Z free\n"
                "  -o FILE                JSON report (per item and aggregates), written atomically\n"
                "  --save-patterns DIR    also write every simulated pattern there (.xy with its radiation)\n";
+}
+
+// The crystallite size of a nanocrystalline condition (0: none).
+double condition_size_angstrom(const std::string& condition) {
+  if (condition == "nano100") return 100;
+  if (condition == "nano20") return 20;
+  if (condition == "nano10") return 10;
+  return 0;
 }
 
 // The simulated "observed" pattern of a condition.
@@ -50,8 +59,7 @@ Pattern condition_pattern(const Crystal& truth, const std::string& condition, st
   grid.x_max = 90;
   grid.x_step = 0.02;
   Radiation rad = radiation_from_string("CuKa");
-  if (condition == "nano100") prof.size_angstrom = 100;
-  if (condition == "nano10") prof.size_angstrom = 10;
+  prof.size_angstrom = condition_size_angstrom(condition);
   if (condition == "lab") {
     rad = radiation_from_string("CuKa12");
     prof.shape = ProfileShape::PseudoVoigt;
@@ -82,6 +90,9 @@ struct ItemResult {
   double rwp2_best = std::nan("");               // PXRDNet R_wp², best of k
   double time_s = 0;
   int candidates = 0;
+  int primitive_atoms = 0;              // of the truth's primitive cell, to compare with candidate_atoms
+  std::vector<int> candidate_atoms;     // per ranked candidate, for diagnosis (wrong Z, wrong cell)
+  std::vector<double> candidate_rwp2;   // PXRDNet R_wp² of each ranked candidate against the truth
 };
 
 std::string size_bin(int atoms) {
@@ -100,6 +111,7 @@ ItemResult evaluate_one(const Crystal& truth, const Pattern& pattern, const Solv
     const SolveResult s = solve(pattern, options, generator, cancel, quiet);
     r.candidates = static_cast<int>(s.candidates.size());
     const MatchPrepared truth_prep = prepare_for_matching(truth);
+    r.primitive_atoms = static_cast<int>(truth_prep.frac.size());
     const int cut[3] = {1, 5, 10};
     for (std::size_t i = 0; i < s.candidates.size(); ++i) {
       const MatchPrepared cand = prepare_for_matching(s.candidates[i].crystal);
@@ -113,6 +125,8 @@ ItemResult evaluate_one(const Crystal& truth, const Pattern& pattern, const Solv
       }
       if (loose.matched && std::isnan(r.rmse)) r.rmse = loose.rms;
       const double rwp2 = pxrdnet_rwp2(truth, s.candidates[i].crystal);
+      r.candidate_atoms.push_back(static_cast<int>(s.candidates[i].crystal.size()));
+      r.candidate_rwp2.push_back(rwp2);
       if (std::isnan(r.rwp2_best) || rwp2 < r.rwp2_best) r.rwp2_best = rwp2;
     }
   } catch (const Cancelled&) {
@@ -197,8 +211,8 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     std::string c;
     while (std::getline(ss, c, ','))
       if (!c.empty()) {
-        if (c != "ideal" && c != "nano100" && c != "nano10" && c != "lab")
-          throw InputError("--conditions", 0, "unknown condition '" + c + "' (ideal, nano100, nano10, lab)");
+        if (c != "ideal" && c != "lab" && condition_size_angstrom(c) == 0)
+          throw InputError("--conditions", 0, "unknown condition '" + c + "' (ideal, nano100, nano20, nano10, lab)");
         conditions.push_back(c);
       }
   }
@@ -237,8 +251,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
       write_xy(pattern, save_dir + "/" + picked[index]->material_id + "_" + condition + "_" + variant + ".xy");
     SolveOptions o = base;
     o.formula = Composition::of(truth).formula();
-    if (condition == "nano100") o.size_angstrom = 100;
-    if (condition == "nano10") o.size_angstrom = 10;
+    o.size_angstrom = condition_size_angstrom(condition);
     if (variant == "no-refinement") o.refine = false;
     if (variant == "no-model") o.use_generator = false;
     ItemResult r = evaluate_one(truth, pattern, o, generator.get(), cancel);
@@ -301,7 +314,13 @@ int run_evalsolve(const std::vector<std::string>& argv) {
         << ", " << r.match_loose[2] << "], \"match_stol03\": [" << r.match_strict[0] << ", " << r.match_strict[1]
         << ", " << r.match_strict[2] << "], \"rmse\": " << (std::isnan(r.rmse) ? "null" : num(r.rmse, 4))
         << ", \"rwp2_best\": " << (std::isnan(r.rwp2_best) ? "null" : num(r.rwp2_best, 4))
-        << ", \"time_s\": " << num(r.time_s, 2) << ", \"candidates\": " << r.candidates << "}";
+        << ", \"time_s\": " << num(r.time_s, 2) << ", \"candidates\": " << r.candidates << ", \"primitive_atoms\": " << r.primitive_atoms
+        << ", \"candidate_atoms\": [";
+      for (std::size_t c = 0; c < r.candidate_atoms.size(); ++c) j << (c ? ", " : "") << r.candidate_atoms[c];
+      j << "], \"candidate_rwp2\": [";
+      for (std::size_t c = 0; c < r.candidate_rwp2.size(); ++c)
+        j << (c ? ", " : "") << (std::isfinite(r.candidate_rwp2[c]) ? num(r.candidate_rwp2[c], 4) : "null");
+      j << "]}";
     }
     j << "\n]}\n";
     write_file_atomically(args.get("-o"), j.str());

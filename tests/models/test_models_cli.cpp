@@ -2,6 +2,8 @@
 // Needs the pxrd-diff of this build (skipped when it has not been built).
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 
 #include "pxrd/cif.hpp"
@@ -149,6 +151,43 @@ class TestModelsCli : public QObject {
     QCOMPARE(run({"generate", "-", "--formula", "CsCl", "-n", "1", "-o", dir_.filePath("gen4"), "--order", "best",
                   "--weights", dir_.filePath("run/weights.pt")}),
              2);
+  }
+
+  void eval_solve_reports_every_candidate() {
+    // The monitor split of this folder is its first val crystal (CsCl, two atoms in the primitive cell); nano20 is
+    // PXRDNet's "10 Å" (a 20 Å crystallite in our sinc²(Qτ/2)).
+    const QString report = dir_.filePath("es.json");
+    QString out, err;
+    const int code = run({"eval-solve", "--data", dir_.filePath("mp20"), "--split", "monitor", "--count", "1",
+                          "--conditions", "ideal,nano20", "--model", dir_.filePath("run/weights.pt"), "-k", "3",
+                          "--time-budget", "5", "-o", report},
+                         &out, &err);
+    QVERIFY2(code == 0, qPrintable(err));
+    QVERIFY2(out.contains("| nano20 / full | 1 |"), qPrintable(out));
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const auto items = QJsonDocument::fromJson(f.readAll()).object()["items"].toArray();
+    QCOMPARE(items.size(), 2);
+    QCOMPARE(items[0].toObject()["condition"].toString(), QString("ideal"));
+    QCOMPARE(items[1].toObject()["condition"].toString(), QString("nano20"));
+    for (const auto& v : items) {
+      const QJsonObject item = v.toObject();
+      QCOMPARE(item["primitive_atoms"].toInt(), 2);
+      const auto atoms = item["candidate_atoms"].toArray();
+      const auto rwp2 = item["candidate_rwp2"].toArray();
+      QCOMPARE(atoms.size(), item["candidates"].toInt());
+      QCOMPARE(rwp2.size(), atoms.size());
+      double best = 1e9;
+      for (int c = 0; c < atoms.size(); ++c) {
+        QVERIFY(atoms[c].toInt() > 0 && atoms[c].toInt() % 2 == 0);  // whole CsCl formula units
+        QVERIFY(rwp2[c].toDouble(-1) >= 0);
+        best = std::min(best, rwp2[c].toDouble());
+      }
+      if (!atoms.isEmpty()) QCOMPARE(item["rwp2_best"].toDouble(), std::round(best * 1e4) / 1e4);
+    }
+    QVERIFY(items[0].toObject()["candidates"].toInt() >= 1);  // sharp CsCl lines index
+    QCOMPARE(run({"eval-solve", "--data", dir_.filePath("mp20"), "--conditions", "nano30"}, &out, &err), 2);
+    QVERIFY2(err.contains("nano20"), qPrintable(err));
   }
 
   void bad_inputs_give_exit_codes() {
