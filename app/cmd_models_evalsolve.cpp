@@ -51,31 +51,27 @@ double condition_size_angstrom(const std::string& condition) {
 
 // The simulated "observed" pattern of a condition.
 Pattern condition_pattern(const Crystal& truth, const std::string& condition, std::mt19937_64& rng) {
+  if (condition != "lab") {
+    Pattern p = ideal_cu_ka_pattern(truth, condition_size_angstrom(condition));
+    p.source = "simulated (" + condition + ")";
+    return p;
+  }
   ProfileOptions prof;
-  prof.shape = ProfileShape::Gaussian;
-  prof.fwhm_deg = 0.1;
+  prof.shape = ProfileShape::PseudoVoigt;
+  prof.fwhm_deg = 0.08;
   GridOptions grid;
   grid.x_min = 5;
-  grid.x_max = 90;
+  grid.x_max = 100;
   grid.x_step = 0.02;
-  Radiation rad = radiation_from_string("CuKa");
-  prof.size_angstrom = condition_size_angstrom(condition);
-  if (condition == "lab") {
-    rad = radiation_from_string("CuKa12");
-    prof.shape = ProfileShape::PseudoVoigt;
-    prof.fwhm_deg = 0.08;
-    grid.x_max = 100;
-  }
-  Pattern p = simulate_pattern(truth, rad, prof, grid);
-  if (condition == "lab") {
-    // Zero shift of +0.06°, a decaying background with an amorphous hump near 25°, Poisson counts (peak ~5000).
-    for (double& x : p.x) x += 0.06;
-    for (std::size_t i = 0; i < p.size(); ++i) {
-      const double tt = p.x[i];
-      const double bg = 60 + 400 * std::exp(-tt / 15) + 120 * std::exp(-0.5 * std::pow((tt - 25) / 5, 2));
-      std::poisson_distribution<long> poisson(50 * p.y[i] + bg);
-      p.y[i] = static_cast<double>(poisson(rng));
-    }
+  Pattern p = simulate_pattern(truth, radiation_from_string("CuKa12"), prof, grid);
+  // Lab: Kα1+Kα2, a zero shift of +0.06°, a decaying background with an amorphous hump near 25°, Poisson counts
+  // (peak ~5000).
+  for (double& x : p.x) x += 0.06;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double tt = p.x[i];
+    const double bg = 60 + 400 * std::exp(-tt / 15) + 120 * std::exp(-0.5 * std::pow((tt - 25) / 5, 2));
+    std::poisson_distribution<long> poisson(50 * p.y[i] + bg);
+    p.y[i] = static_cast<double>(poisson(rng));
   }
   p.source = "simulated (" + condition + ")";
   return p;

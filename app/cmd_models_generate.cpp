@@ -190,7 +190,9 @@ int run_generate(const std::vector<std::string>& argv) {
      << pxrd::json_quote(reduced.scaled(static_cast<double>(request.atomic_numbers.size()) / reduced.total_atoms()).formula())
      << ",\n  \"z\": " << z << ",\n  \"z_source\": " << pxrd::json_quote(z_source) << ",\n  \"z_scores\": [";
   for (std::size_t i = 0; i < z_scores.size(); ++i)
-    js << (i ? ", " : "") << "{\"z\": " << z_scores[i].z << ", \"best_peak_match\": " << z_scores[i].best_score << "}";
+    js << (i ? ", " : "") << "{\"z\": " << z_scores[i].z << ", \"best_peak_match\": " << z_scores[i].best_score
+       << ", \"best_agreement\": " << z_scores[i].best_agreement << ", \"mean_agreement\": " << z_scores[i].mean_agreement
+       << "}";
   js << "],\n  \"condition\": " << pxrd::json_quote(condition_source) << ",\n  \"peaks\": " << condition.peaks.size()
      << ",\n  \"wavelength_angstrom\": " << lambda << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed
      << ",\n  \"seconds\": " << seconds << ",\n  \"order\": " << pxrd::json_quote(order_used) << ",\n  \"candidates\": [\n";

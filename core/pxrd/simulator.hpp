@@ -65,6 +65,10 @@ struct GridOptions {
 Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, const ProfileOptions& profile,
                          const GridOptions& grid);
 
+// The evaluations' ideal pattern (eval-solve's "ideal" and nano conditions, the benchmarks): Cu Kα, Gaussian FWHM
+// 0.1°, 2θ 5–90° in 0.02° steps, with sinc² broadening when size_angstrom > 0.
+Pattern ideal_cu_ka_pattern(const Crystal& crystal, double size_angstrom = 0);
+
 // Many crystals at once on all cores (threads = 0: hardware concurrency). Same options for every crystal.
 // One failing crystal never stops the batch: its Pattern is empty and metadata["error"] holds the message.
 // Throws Cancelled (after the workers have stopped) when `cancel` fires. `progress` (if given) receives the

@@ -16,6 +16,7 @@
 #include "pxrd/error.hpp"
 #include "pxrd/parallel.hpp"
 #include "pxrd/phase_tables.hpp"
+#include "pxrd/radiation.hpp"
 #include "pxrd/scattering.hpp"
 #include "pxrd/units.hpp"
 
@@ -565,6 +566,18 @@ Pattern simulate_pattern(const Crystal& crystal, const Radiation& radiation, con
   pattern.source = source_of(crystal);
   pattern.format = "simulated";
   return pattern;
+}
+
+Pattern ideal_cu_ka_pattern(const Crystal& crystal, double size_angstrom) {
+  ProfileOptions profile;
+  profile.shape = ProfileShape::Gaussian;
+  profile.fwhm_deg = 0.1;
+  profile.size_angstrom = size_angstrom;
+  GridOptions grid;
+  grid.x_min = 5;
+  grid.x_max = 90;
+  grid.x_step = 0.02;
+  return simulate_pattern(crystal, radiation_from_string("CuKa"), profile, grid);
 }
 
 std::vector<Pattern> simulate_batch(const std::vector<Crystal>& crystals, const Radiation& radiation,

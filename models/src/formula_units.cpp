@@ -46,6 +46,9 @@ std::vector<FormulaUnitsScore> rank_formula_units(Model& model, const Compositio
     for (const auto& c : samples[z - 1]) {
       cancel.throw_if_cancelled();
       s.best_score = std::max(s.best_score, peak_match_score(observed, c, lambda_angstrom));
+      const double agreement = broadened_peak_agreement(observed, c, lambda_angstrom);
+      s.best_agreement = std::max(s.best_agreement, agreement);
+      s.mean_agreement += agreement / double(samples[z - 1].size());
     }
     scores.push_back(s);
   }

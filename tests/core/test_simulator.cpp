@@ -379,6 +379,23 @@ class TestSimulator : public QObject {
     QVERIFY2(wb > 5 * wm && wm > 0.05, qPrintable(QString("%1 %2").arg(wb).arg(wm)));
   }
 
+  void ideal_cu_ka_pattern_is_the_evaluation_grid() {
+    // 2θ 5–90° in 0.02° steps, Cu Kα, a 0.1° Gaussian; a size adds sinc² broadening.
+    const auto sharp = pxrd::ideal_cu_ka_pattern(nacl());
+    QCOMPARE(sharp.size(), std::size_t(4251));
+    QCOMPARE(sharp.x.front(), 5.0);
+    QVERIFY(std::abs(sharp.x.back() - 90.0) < 1e-9);
+    QVERIFY(sharp.radiation.has_value());
+    const double lambda = sharp.radiation->lambda1_angstrom;
+    QVERIFY(std::abs(lambda - pxrd::radiation_from_string("CuKa").lambda1_angstrom) < 1e-12);
+    const double tt200 = pxrd::d_angstrom_to_two_theta_deg(5.64 / 2, lambda);
+    const double w = fwhm_at(sharp.x, sharp.y, argmax_in(sharp, tt200 - 1, tt200 + 1));
+    QVERIFY2(std::abs(w - 0.1) < 0.02, qPrintable(QString::number(w)));
+    const auto nano = pxrd::ideal_cu_ka_pattern(nacl(), 20);
+    QCOMPARE(nano.size(), sharp.size());
+    QVERIFY(fwhm_at(nano.x, nano.y, argmax_in(nano, tt200 - 3, tt200 + 3)) > 10 * w);
+  }
+
   void batch_is_thread_safe_and_cancellable() {
     std::vector<pxrd::Crystal> crystals;
     for (int i = 0; i < 24; ++i) crystals.push_back(i % 2 ? nacl(5.0 + 0.05 * i) : cscl(3.8 + 0.03 * i));

@@ -72,10 +72,9 @@ Pattern nanocrystalline(const Crystal& c, double size_angstrom) {
 
 // The evaluation's ideal condition: Cu Kα, Gaussian FWHM 0.1°, 2θ 5–90°.
 Pattern ideal_pattern(const Crystal& c) {
-  ProfileOptions prof;
-  prof.shape = ProfileShape::Gaussian;
-  prof.fwhm_deg = 0.1;
-  return cu_ka_pattern(c, prof, 5, "simulated ideal pattern");
+  Pattern p = ideal_cu_ka_pattern(c);
+  p.source = "simulated ideal pattern";
+  return p;
 }
 // Without the model, 12 s, three candidates.
 SolveOptions classical_options(const std::string& formula) {

@@ -109,6 +109,13 @@ class TestModelsCli : public QObject {
     const auto json = QJsonDocument::fromJson(summary.readAll()).object();
     QCOMPARE(json["candidates"].toArray().size(), 3);
     QCOMPARE(json["z_scores"].toArray().size(), 10);
+    for (const auto& v : json["z_scores"].toArray()) {
+      // Each Z's 8 samples scored against the pattern: the best agreement bounds their mean, and z ranks first.
+      const QJsonObject s = v.toObject();
+      QVERIFY(s["best_agreement"].toDouble(-1) >= 0 && s["best_agreement"].toDouble() <= 1 + 1e-9);
+      QVERIFY(s["mean_agreement"].toDouble(-1) >= 0 && s["mean_agreement"].toDouble() <= s["best_agreement"].toDouble() + 1e-9);
+    }
+    QCOMPARE(json["z_scores"].toArray()[0].toObject()["z"].toInt(), json["z"].toInt());
     const int z = json["z"].toInt();
     QVERIFY(z >= 1 && z <= 10);
     for (const char* name : {"candidate_01.cif", "candidate_02.cif", "candidate_03.cif"}) {
