@@ -193,6 +193,12 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
     std::ofstream(log_path, std::ios::trunc);
   }
   ema->eval();
+  // Steps continue from the weights or the checkpoint, so a decay counted from 0 may already be over.
+  if (o.decay_start_step > 0 && o.decay_steps > 0 && step >= o.decay_start_step + o.decay_steps)
+    std::cerr << "train: note: the learning-rate decay (--decay-from " << o.decay_start_step << " --decay-steps "
+              << o.decay_steps << ") ended before step " << step
+              << ", where this run starts (steps continue from the weights or checkpoint): the rate stays at 5 % of "
+                 "--lr\n";
   {
     std::ofstream cfg_out(o.out_dir + "/config.txt");
     cfg_out << config_string(cfg) << "\nbatch=" << o.batch_size << "\nlr=" << o.learning_rate << "\nseed=" << o.seed

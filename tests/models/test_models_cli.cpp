@@ -75,6 +75,14 @@ class TestModelsCli : public QObject {
     QVERIFY(out.contains("steps 0 -> 4"));
     // The data cache is reused on the next run.
     QVERIFY(QFileInfo::exists(dir_.filePath("mp20_cache.bin")));
+    // Fine-tuning continues the step count of the weights (4): a decay that ended before it is pointed out.
+    QCOMPARE(run({"train", "--data", dir_.filePath("mp20"), "--out", dir_.filePath("ft"), "--init-from",
+                  dir_.filePath("run/weights.pt"), "--steps", "6", "--batch", "4", "--decay-from", "1",
+                  "--decay-steps", "2", "--quiet"},
+                 &out, &err),
+             0);
+    QVERIFY2(err.contains("stays at 5 %") && err.contains("before step 4"), qPrintable(err));
+    QVERIFY2(out.contains("steps 4 -> 6"), qPrintable(out));
   }
 
   void sigint_stops_cleanly_and_resume_continues() {
