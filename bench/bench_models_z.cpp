@@ -3,7 +3,7 @@
 // For each structure (evenly spaced through the split), the ideal Cu Kα pattern (Gaussian FWHM 0.1°, 5–90°, as the
 // eval conditions) becomes a peak list as `generate` reads a pattern file, and rank_formula_units draws 8 samples
 // per Z (--samples) for the reduced formula. Z is chosen by three keys computed on those same samples: the best peak match
-// (what generate used up to the twenty-fifth session), the best and the mean 2°-broadened agreement. A choice is
+// (the key generate uses), the best and the mean 2°-broadened agreement. A choice is
 // right when it equals the Z of the truth's primitive cell (the cell the matcher compares; MP-20 mostly stores
 // that cell). Prints, per key, the fraction right overall and by the true primitive Z.
 #include <algorithm>
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     model->set_coordinate_anneal(pxrd::models::kDefaultCoordinateAnneal);
     const double lambda_angstrom = pxrd::radiation_from_string("CuKa").lambda1_angstrom;
     const std::vector<Key> keys = {
-        {"best peak match (before)", [](const Score& s) { return s.best_score; }},
+        {"best peak match (generate's key)", [](const Score& s) { return s.best_score; }},
         {"best 2° agreement", [](const Score& s) { return s.best_agreement; }},
         {"mean 2° agreement", [](const Score& s) { return s.mean_agreement; }},
     };
