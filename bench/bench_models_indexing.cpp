@@ -11,6 +11,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 
 #include "pxrd/centring.hpp"
 #include "pxrd/composition.hpp"
@@ -47,9 +48,9 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bench_models_indexing DATA_DIR [N=200] [--verbose]\n";
     return 2;
   }
-  const int count = argc > 2 ? std::stoi(argv[2]) : 200;
   const bool verbose = argc > 3 && std::string(argv[3]) == "--verbose";  // the misses, on stderr
   try {
+    const int count = argc > 2 ? std::stoi(argv[2]) : 200;
     const auto entries = pxrd::models::load_test_set(argv[1], count);
     std::map<std::string, Tally> by_system;
     Tally all;
@@ -126,6 +127,9 @@ int main(int argc, char** argv) {
     };
     for (const auto& [name, t] : by_system) row(name, t);
     row("all", all);
+  } catch (const std::logic_error&) {  // std::stoi on a malformed or huge N
+    std::cerr << "error: N must be a whole number\n";
+    return 2;
   } catch (const pxrd::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
@@ -48,16 +49,20 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bench_models_z DATA_DIR [N=100] [--split monitor|test] [--weights FILE] [--samples S=8]\n";
     return 2;
   }
-  int count = 100, samples_per_z = 8;
-  std::string split = "monitor", weights = PXRD_SOURCE_DIR "/models/weights/mp20_flow.pt";
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--split" && i + 1 < argc) split = argv[++i];
-    else if (a == "--weights" && i + 1 < argc) weights = argv[++i];
-    else if (a == "--samples" && i + 1 < argc) samples_per_z = std::stoi(argv[++i]);
-    else count = std::stoi(a);
-  }
   try {
+    int count = 100, samples_per_z = 8;
+    std::string split = "monitor", weights = PXRD_SOURCE_DIR "/models/weights/mp20_flow.pt";
+    for (int i = 2; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--split" && i + 1 < argc) split = argv[++i];
+      else if (a == "--weights" && i + 1 < argc) weights = argv[++i];
+      else if (a == "--samples" && i + 1 < argc) samples_per_z = std::stoi(argv[++i]);
+      else count = std::stoi(a);
+    }
+    if (count < 1 || samples_per_z < 1) {
+      std::cerr << "bench_models_z: N and --samples must be at least 1\n";
+      return 2;
+    }
     const auto all = split == "test" ? pxrd::models::load_test_set(argv[1], 0)
                                      : pxrd::models::load_monitor_set(argv[1], pxrd::models::kDefaultMonitorStride);
     if (all.empty()) throw pxrd::Error("no structures in the " + split + " split of " + std::string(argv[1]));
@@ -106,6 +111,9 @@ int main(int argc, char** argv) {
       }
       std::cout << " |\n";
     }
+  } catch (const std::logic_error&) {  // std::stoi on a malformed or huge number
+    std::cerr << "bench_models_z: N and --samples must be whole numbers\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "bench_models_z: " << e.what() << "\n";
     return 1;
