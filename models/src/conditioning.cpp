@@ -6,6 +6,7 @@
 #include "pxrd/agreement.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/peaks.hpp"
+#include "pxrd/symmetry.hpp"
 #include "pxrd/units.hpp"
 
 namespace pxrd::models {
@@ -213,6 +214,19 @@ double broadened_peak_agreement(const PeakCondition& observed, const Crystal& cr
     return y;
   };
   return cosine_similarity(draw(observed.peaks), draw(calc.peaks));
+}
+
+double symmetry_order_log2(const Crystal& crystal, double symprec_angstrom) {
+  try {
+    const std::size_t n = symmetry_dataset(crystal, symprec_angstrom).operations.size();
+    return n > 0 ? std::log2(static_cast<double>(n)) : 0.0;
+  } catch (const Error&) {
+    return 0.0;  // spglib refuses, e.g. atoms closer than the tolerance: counts as no symmetry
+  }
+}
+
+double consensus_key(int support, double agreement, double symmetry_log2) {
+  return support + kConsensusAgreementWeight * agreement + kConsensusSymmetryWeight * symmetry_log2;
 }
 
 }  // namespace pxrd::models

@@ -181,6 +181,27 @@ class TestModels : public QObject {
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, condition_from_profile(no_radiation));
   }
 
+  void consensus_key_counts_symmetry_at_a_loose_tolerance() {
+    // Rock salt in its conventional cell: Fm-3m, 48 rotations × 4 centring translations = 192 operations.
+    const pxrd::Crystal c = rocksalt();
+    QVERIFY(std::abs(symmetry_order_log2(c) - std::log2(192.0)) < 1e-12);
+    // A raw sample's error: one atom 0.17 Å off its site keeps the group at the 0.5 Å tolerance, not at 0.01 Å.
+    pxrd::Crystal off = c;
+    off.sites[0].frac.x() += 0.03;
+    QVERIFY(std::abs(symmetry_order_log2(off) - std::log2(192.0)) < 1e-12);
+    QVERIFY(symmetry_order_log2(off, 0.01) < std::log2(192.0) - 1);
+    // Atoms more than a tolerance off in different directions leave fewer operations.
+    pxrd::Crystal scrambled = c;
+    const double shift[8][3] = {{0.21, 0.03, 0.11}, {0.0, 0.17, 0.0}, {0.05, 0.0, 0.23}, {0.13, 0.19, 0.0},
+                                {0.0, 0.0, 0.0},    {0.27, 0.1, 0.0}, {0.0, 0.23, 0.15}, {0.09, 0.0, 0.0}};
+    for (std::size_t i = 0; i < scrambled.sites.size(); ++i)
+      scrambled.sites[i].frac += Eigen::Vector3d(shift[i][0], shift[i][1], shift[i][2]);
+    QVERIFY(symmetry_order_log2(scrambled) < symmetry_order_log2(off) - 1);
+    // The key adds support, 30 × agreement and 4 × symmetry.
+    QCOMPARE(consensus_key(3, 0.5, 2.0), 3 + 0.5 * kConsensusAgreementWeight + 2.0 * kConsensusSymmetryWeight);
+    QCOMPARE(consensus_key(3, 0.5, 2.0), 26.0);
+  }
+
   void torus_flow_path_math() {
     const auto [xt, u] = torus_flow_path({0.9f, 0.1f, 0.2f, 0.3f}, {0.1f, 0.9f, 0.2f, 0.6f}, 0.5f);
     // The short way round: 0.9 → 0.1 goes forward by 0.2 through 1 ≡ 0.

@@ -130,9 +130,9 @@ class TestModelsCli : public QObject {
       const auto c = pxrd::read_cif((gen + "/" + name).toStdString());
       QCOMPARE(static_cast<int>(c.sites.size()), 2 * z);
     }
-    // By default the mode comes first: the key support + 30 × agreement (support: matches among the other
-    // samples) never rises down the list, and the summary's support agrees with the matcher run on the written
-    // candidates.
+    // By default the mode comes first: the key support + 30 × agreement + 4 × log2(symmetry operations) (support:
+    // matches among the other samples) never rises down the list, and the summary's support and symmetry agree with
+    // the matcher and spglib run on the written candidates.
     const auto cands = json["candidates"].toArray();
     std::vector<pxrd::Crystal> written;
     QSet<int> sample_numbers;
@@ -140,10 +140,12 @@ class TestModelsCli : public QObject {
       written.push_back(pxrd::read_cif((gen + "/" + cands[i].toObject()["file"].toString()).toStdString()));
       sample_numbers.insert(cands[i].toObject()["sample"].toInt());
       auto key = [&](int j) {
-        return cands[j].toObject()["support"].toInt() +
-               pxrd::models::kConsensusAgreementWeight * cands[j].toObject()["agreement"].toDouble(-1e9);
+        return pxrd::models::consensus_key(cands[j].toObject()["support"].toInt(),
+                                           cands[j].toObject()["agreement"].toDouble(-1e9),
+                                           cands[j].toObject()["symmetry_log2"].toDouble(-1e9));
       };
       if (i > 0) QVERIFY(key(i) <= key(i - 1) + 1e-6);
+      QVERIFY(std::abs(cands[i].toObject()["symmetry_log2"].toDouble() - pxrd::models::symmetry_order_log2(written.back())) < 1e-6);
     }
     QCOMPARE(sample_numbers, (QSet<int>{1, 2, 3}));
     const std::vector<int> support = pxrd::match_support(written, pxrd::MatchTolerances{0.3, 0.5, 10});

@@ -70,7 +70,19 @@ double broadened_peak_agreement(const PeakCondition& observed, const Crystal& cr
                                 double fwhm_deg = 2.0);
 
 // Ranking samples with the mode first: key = support (how many of the other samples a sample matches) + this
-// weight × broadened_peak_agreement, so that an agreement 0.1 better outweighs 3 more supporters.
+// weight × broadened_peak_agreement, so that an agreement 0.1 better outweighs 3 more supporters, + the symmetry
+// weight × log2 of the number of symmetry operations of the sample at a loose tolerance (raw samples are a few
+// tenths of an Å off their sites; MP-20 crystals are rarely P1). Weights and tolerance chosen on the development
+// split (docs/benchmarks.md, Model).
 constexpr double kConsensusAgreementWeight = 30.0;
+constexpr double kConsensusSymmetryWeight = 4.0;
+constexpr double kConsensusSymprecAngstrom = 0.5;
+
+// log2 of the number of operations spglib finds for the crystal in its own cell at `symprec_angstrom` (centring
+// translations included): 0 for P1, 1 for P-1, 5.58 for Fm-3m in a primitive cell (48). 0 when spglib fails.
+double symmetry_order_log2(const Crystal& crystal, double symprec_angstrom = kConsensusSymprecAngstrom);
+
+// support + kConsensusAgreementWeight × agreement + kConsensusSymmetryWeight × symmetry_log2.
+double consensus_key(int support, double agreement, double symmetry_log2);
 
 }  // namespace pxrd::models
