@@ -22,6 +22,7 @@
 #include "pxrd/parallel.hpp"
 #include "pxrd/radiation.hpp"
 #include "pxrd/structure_matcher.hpp"
+#include "pxrd/symmetry.hpp"
 
 namespace {
 
@@ -32,7 +33,8 @@ void print_generate_help() {
                "  --formula F            formula; a reduced one (Sc2ZnS4) has its Z enumerated unless --z\n"
                "  --z Z                  formula units in the cell\n"
                "  -n N                   number of samples (10)\n"
-               "  -o, --out DIR          output folder: candidate_01.cif, ..., summary.json\n"
+               "  -o, --out DIR          output folder: candidate_01.cif, ..., summary.json (per candidate:\n"
+               "                         cell, support, agreement, and the space group it is within 0.5 A of)\n"
                "  --weights PATH         model weights (default $PXRD_DIFF_MODEL, else the installed or the\n"
                "                         repository's models/weights/mp20_flow.pt)\n"
                "  --device auto|cpu|cuda (auto)\n"
@@ -216,6 +218,13 @@ int run_generate(const std::vector<std::string>& argv) {
        << ", \"gamma\": " << p.gamma_deg << ", \"volume\": " << c.lattice.volume_angstrom3()
        << ", \"sample\": " << s + 1;
     if (order_used == "support") js << ", \"support\": " << support[s] << ", \"symmetry_log2\": " << symmetry_log2[s];
+    // The group the raw sample is close to (0.5 Å, the ranking's tolerance): the structure type it proposes.
+    std::string loose_group = "null";  // spglib refuses e.g. atoms closer than the tolerance
+    try {
+      loose_group = pxrd::json_quote(pxrd::find_space_group(c, pxrd::models::kConsensusSymprecAngstrom).international);
+    } catch (const pxrd::Error&) {
+    }
+    js << ", \"loose_space_group\": " << loose_group;
     if (condition.has_pattern()) js << ", \"peak_match\": " << peak_match[s] << ", \"agreement\": " << agreement[s];
     js << "}" << (i + 1 < samples.size() ? "," : "") << "\n";
   }

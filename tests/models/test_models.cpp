@@ -2,6 +2,7 @@
 // training (overfit, determinism, resume), checkpoints and sampling.
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "pxrd/models/dataset.hpp"
 #include "pxrd/models/diffusion.hpp"
 #include "pxrd/models/formula_units.hpp"
+#include "pxrd/peaks.hpp"
 #include "pxrd/simulator.hpp"
 #include "pxrd/units.hpp"
 #include "src/lattice_code.hpp"
@@ -179,6 +181,38 @@ class TestModels : public QObject {
     pxrd::Pattern no_radiation = pattern;
     no_radiation.radiation.reset();
     QVERIFY_THROWS_EXCEPTION(pxrd::InputError, condition_from_profile(no_radiation));
+  }
+
+  void profile_peaks_leave_out_an_amorphous_hump() {
+    // Rutile's ideal Cu Kα pattern plus a hump 7° wide at 2θ = 15° whose area is 3 times the strongest line's
+    // (the bundled MnO lab pattern has one like it).
+    pxrd::Pattern humped = pxrd::ideal_cu_ka_pattern(rutile());
+    const double fwhm_deg = 7.0, centre_deg = 15.0, sigma = fwhm_deg / 2.3548;
+    const double height = 3.0 * 100.0 * 0.1 / fwhm_deg;  // area ∝ height × FWHM; the line: 100 × 0.1°
+    for (std::size_t i = 0; i < humped.x.size(); ++i)
+      humped.y[i] += height * std::exp(-0.5 * std::pow((humped.x[i] - centre_deg) / sigma, 2));
+    const double lambda = humped.radiation->lambda1_angstrom;
+    const double q_hump = pxrd::two_theta_deg_to_q_inv_angstrom(centre_deg, lambda);
+    auto near_hump = [&](const PeakCondition& k) {
+      return std::any_of(k.peaks.begin(), k.peaks.end(),
+                         [&](const ConditionPeak& p) { return std::abs(p.q_inv_angstrom - q_hump) < 0.1; });
+    };
+    // The peak search finds the hump; the condition leaves it out and keeps every line of the clean pattern.
+    const auto raw = pxrd::find_peaks(humped);
+    QVERIFY(std::any_of(raw.begin(), raw.end(), [&](const pxrd::Peak& p) { return std::abs(p.x - centre_deg) < 1.0; }));
+    const PeakCondition clean = condition_from_profile(pxrd::ideal_cu_ka_pattern(rutile()));
+    const PeakCondition cond = condition_from_profile(humped);
+    QVERIFY(!near_hump(cond));
+    QCOMPARE(cond.peaks.size(), clean.peaks.size());
+    for (std::size_t i = 0; i < cond.peaks.size(); ++i)
+      QVERIFY(std::abs(cond.peaks[i].q_inv_angstrom - clean.peaks[i].q_inv_angstrom) < 0.005);
+    // A 10 Å crystallite: every peak is broad, none is left out.
+    const pxrd::Pattern nano = pxrd::ideal_cu_ka_pattern(rutile(), 10.0);
+    const PeakCondition nano_cond = condition_from_profile(nano);
+    pxrd::PeakSearchOptions opt;
+    opt.min_relative_prominence = 0.01;
+    QCOMPARE(nano_cond.peaks.size(), std::min<std::size_t>(pxrd::find_peaks(nano, opt).size(), kMaxPeaks));
+    QVERIFY(nano_cond.peaks.size() >= 2);
   }
 
   void consensus_key_counts_symmetry_at_a_loose_tolerance() {

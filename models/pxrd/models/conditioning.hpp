@@ -51,8 +51,10 @@ PeakCondition augmented_condition(const std::vector<StickLine>& sticks, std::mt1
 std::vector<ConditionPeak> merge_close_peaks(const std::vector<ConditionPeak>& peaks, double fwhm_q_inv_angstrom);
 
 // Peak list of a profile with the core peak search (prominence above the local base, so a smooth background does
-// not need to be removed first); intensities are peak areas. x in 2θ needs `lambda_angstrom` > 0 (or the pattern's
+// not need to be removed first); intensities are peak areas. Peaks more than kMaxWidthOverMedian times wider in Q
+// than the area-weighted median peak (amorphous humps) are left out. x in 2θ needs `lambda_angstrom` > 0 (or the pattern's
 // radiation, λ1 of a doublet). Throws InputError when the wavelength is unknown.
+constexpr double kMaxWidthOverMedian = 5.0;
 PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angstrom = 0,
                                      double min_relative_height = 0.01);
 
