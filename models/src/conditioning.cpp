@@ -161,11 +161,13 @@ PeakCondition condition_from_profile(const Pattern& pattern, double lambda_angst
   auto width_q = [&](const Peak& p) { return to_q(p.x + 0.5 * p.fwhm) - to_q(p.x - 0.5 * p.fwhm); };
   std::vector<std::pair<double, double>> widths;  // (width in Q, weight)
   double total_weight = 0;
-  for (const Peak& p : found)
-    if (p.fwhm > 0 && std::isfinite(width_q(p))) {
-      widths.emplace_back(width_q(p), weight(p));
+  for (const Peak& p : found) {
+    const double w = width_q(p);
+    if (p.fwhm > 0 && std::isfinite(w)) {
+      widths.emplace_back(w, weight(p));
       total_weight += weight(p);
     }
+  }
   if (widths.size() >= 3 && total_weight > 0) {
     std::sort(widths.begin(), widths.end());
     double cumulative = 0, median_width_q = widths.back().first;
