@@ -25,6 +25,15 @@ struct SpaceGroupSearchOptions {
   }();
   double bump_factor = 0.75;       // minimum distance = factor × (r_cov,i + r_cov,j)
   double time_budget_s = 5;
+  // Also the groups MP-20 has fewer than 10 structures of (Ia-3, bixbyite's group, needs 40 atoms in the primitive
+  // cell), after the others.
+  bool rare_groups = false;
+  // Resolved lines (2θ, zero shift removed) and their wavelength: the trials are then ordered by the reflection
+  // conditions the lines show. Empty: the MP-20 order.
+  std::vector<double> observed_two_theta_deg;
+  double lambda_angstrom = 1.54056;
+  double line_tolerance_deg = 0.1;
+  bool repeat_until_budget = false;  // trials done with time left: new starts in them, in the same order (up to 4 passes)
   unsigned long long seed = 1;
 };
 
@@ -39,6 +48,10 @@ struct SpaceGroupSearchResult {
 // same centring, ordered by how often they occur in MP-20's training and validation splits (groups seen fewer
 // than 10 times there are left out). Throws Error when spglib cannot analyse the lattice.
 std::vector<int> space_groups_for_lattice(const Lattice& lattice);
+
+// The group of each trial space_group_search makes for `lattice` with `options` (rare groups, the order the
+// observed lines give, max_trials), in the order tried; an orthorhombic group once per axis setting it gets.
+std::vector<int> space_group_trial_order(const Lattice& lattice, const SpaceGroupSearchOptions& options);
 
 // `lattice`: a cell of the lattice (any setting; its metric symmetry decides the groups); `content`: atomic
 // numbers of the atoms in that cell. Results best R_wp first. Stops at the time budget or the cancel.

@@ -950,6 +950,13 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         so.time_budget_s = search_budget;
         so.refine = refine_options;
         so.refine.iterations = 12;
+        // Resolved peaks can tell the rarer groups apart (the searches of sharp patterns are of cubic cells).
+        so.rare_groups = !no_resolved_peaks;
+        so.repeat_until_budget = !no_resolved_peaks;
+        if (!no_resolved_peaks) {
+          so.lambda_angstrom = data.lambda1_angstrom;
+          for (const ObservedPeak& p : result.peaks) so.observed_two_theta_deg.push_back(p.two_theta_deg - f.profile.zero_deg);
+        }
         try {
           for (SpaceGroupSearchResult& r :
                space_group_search(fit_data, primitive_lattice(f.lattice, jobs[j].centring),

@@ -10,6 +10,7 @@
 #include "pxrd/error.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/symmetry.hpp"
+#include "pxrd/units.hpp"
 
 namespace pxrd {
 
@@ -100,10 +101,14 @@ struct HostedGroup {
 };
 
 // Same crystal family and the same centring vectors as the holohedry's conventional cell, most frequent first.
-std::vector<HostedGroup> hosted_groups(const Holohedry& h) {
+// With rare_groups, the groups MP-20 has fewer than 10 of follow, by number.
+std::vector<HostedGroup> hosted_groups(const Holohedry& h, bool rare_groups) {
   std::vector<std::pair<int, int>> ranked;
-  for (const auto& [g, count] : kMp20GroupCount)
-    if (family_hosts(h.system, crystal_system_of(g))) ranked.push_back({-count, g});
+  for (int g = 1; g <= 230; ++g) {
+    const auto known = kMp20GroupCount.find(g);
+    if ((known != kMp20GroupCount.end() || rare_groups) && family_hosts(h.system, crystal_system_of(g)))
+      ranked.push_back({known != kMp20GroupCount.end() ? -known->second : 0, g});
+  }
   std::sort(ranked.begin(), ranked.end());
   std::vector<HostedGroup> out;
   for (const auto& [count, g] : ranked) {
@@ -157,14 +162,14 @@ Eigen::Matrix3d primitive_basis(const std::vector<Eigen::Vector3d>& centring, co
   throw Error("space-group search: no primitive cell for the centring");
 }
 
-std::vector<Trial> trials_for(const Holohedry& h, const std::vector<HostedGroup>& groups, int max_trials) {
+std::vector<Trial> trials_for(const Holohedry& h, const std::vector<HostedGroup>& groups) {
   static const int kPermutations[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}, {2, 1, 0}};
   std::vector<Trial> out;
   for (const HostedGroup& group : groups) {
     const std::vector<Eigen::Vector3d>& centring = group.centring;
     const int n_perm = h.system == "orthorhombic" ? 6 : 1;
     std::vector<Lattice> seen;
-    for (int p = 0; p < n_perm && static_cast<int>(out.size()) < max_trials; ++p) {
+    for (int p = 0; p < n_perm; ++p) {
       // Odd permutations also reverse the new c, keeping the cell right-handed (a symmetry of the lattice).
       Eigen::Matrix3d rows;
       for (int i = 0; i < 3; ++i) rows.row(i) = h.conventional.matrix().row(kPermutations[p][i]);
@@ -190,9 +195,66 @@ std::vector<Trial> trials_for(const Holohedry& h, const std::vector<HostedGroup>
       for (const SymmetryOperation& op : group.ops) t.ops.push_back({op.rotation.cast<double>(), op.translation});
       out.push_back(std::move(t));
     }
-    if (static_cast<int>(out.size()) >= max_trials) break;
   }
   return out;
+}
+
+// Whether the operations extinguish reflection h (conventional indices): F(h) = 0 when an operation (R, t) has
+// hR = h and h·t is not a whole number.
+bool systematically_absent(const Trial& t, const Eigen::Vector3d& h) {
+  for (const Op& op : t.ops) {
+    const Eigen::Vector3d hr = op.r.transpose() * h;
+    if ((hr - h).cwiseAbs().maxCoeff() > 1e-9) continue;
+    const double phase = h.dot(op.t);
+    if (std::abs(phase - std::round(phase)) > 1e-6) return true;
+  }
+  return false;
+}
+
+// How a trial's reflection conditions meet the observed lines: lines no allowed reflection explains (within
+// tolerance_deg), then the allowed reflections up to the last line (fewer: more of the observed absences used).
+std::pair<int, int> absence_fit(const Trial& t, const std::vector<double>& observed_two_theta_deg,
+                                double lambda_angstrom, double tolerance_deg) {
+  const double tt_max = *std::max_element(observed_two_theta_deg.begin(), observed_two_theta_deg.end()) + tolerance_deg;
+  const double g_max = 2 * std::sin(deg_to_rad(std::min(tt_max, 179.0)) / 2) / lambda_angstrom;
+  const Eigen::Matrix3d rec = t.lattice.reciprocal_matrix();
+  const Eigen::Vector3d lengths = t.lattice.matrix().rowwise().norm();
+  std::vector<double> allowed_deg;
+  for (int h = -int(g_max * lengths(0)); h <= int(g_max * lengths(0)); ++h)
+    for (int k = -int(g_max * lengths(1)); k <= int(g_max * lengths(1)); ++k)
+      for (int l = -int(g_max * lengths(2)); l <= int(g_max * lengths(2)); ++l) {
+        const Eigen::Vector3d hkl(h, k, l);
+        const double g = (rec.transpose() * hkl).norm();
+        if (g == 0 || g > g_max || systematically_absent(t, hkl)) continue;
+        allowed_deg.push_back(rad_to_deg(2 * std::asin(g * lambda_angstrom / 2)));
+      }
+  int unexplained = 0;
+  for (double tt : observed_two_theta_deg) {
+    bool explained = false;
+    for (double a : allowed_deg) explained = explained || std::abs(a - tt) <= tolerance_deg;
+    unexplained += explained ? 0 : 1;
+  }
+  return {unexplained, static_cast<int>(allowed_deg.size())};
+}
+
+// The trials of a search, in the order tried, at most options.max_trials.
+std::vector<Trial> ordered_trials(const Holohedry& h, const SpaceGroupSearchOptions& options) {
+  std::vector<Trial> trials = trials_for(h, hosted_groups(h, options.rare_groups));
+  if (!options.observed_two_theta_deg.empty()) {
+    // Resolved lines show the reflection conditions: trials that explain every line first, the most specific
+    // conditions (fewest allowed reflections) before the looser ones, then the MP-20 order.
+    std::vector<std::pair<std::pair<int, int>, std::size_t>> keyed;
+    for (std::size_t i = 0; i < trials.size(); ++i)
+      keyed.push_back({absence_fit(trials[i], options.observed_two_theta_deg, options.lambda_angstrom,
+                                   options.line_tolerance_deg),
+                       i});
+    std::stable_sort(keyed.begin(), keyed.end());
+    std::vector<Trial> sorted;
+    for (const auto& [key, i] : keyed) sorted.push_back(std::move(trials[i]));
+    trials = std::move(sorted);
+  }
+  if (static_cast<int>(trials.size()) > options.max_trials) trials.resize(static_cast<std::size_t>(options.max_trials));
+  return trials;
 }
 
 // The orbit of x after moving x onto the special position whose stabiliser gathers the images within `snap`
@@ -348,7 +410,13 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
 
 std::vector<int> space_groups_for_lattice(const Lattice& lattice) {
   std::vector<int> out;
-  for (const HostedGroup& g : hosted_groups(holohedry_of(lattice))) out.push_back(g.number);
+  for (const HostedGroup& g : hosted_groups(holohedry_of(lattice), false)) out.push_back(g.number);
+  return out;
+}
+
+std::vector<int> space_group_trial_order(const Lattice& lattice, const SpaceGroupSearchOptions& options) {
+  std::vector<int> out;
+  for (const Trial& t : ordered_trials(holohedry_of(lattice), options)) out.push_back(t.space_group);
   return out;
 }
 
@@ -372,48 +440,52 @@ std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, c
   const RietveldOptions& refine = options.refine;
   std::mt19937_64 rng(options.seed);
   std::vector<SpaceGroupSearchResult> out;
-  for (const Trial& t : trials_for(h, hosted_groups(h), options.max_trials)) {
-    if (elapsed() > options.time_budget_s) break;
-    cancel.throw_if_cancelled();
-    std::vector<std::pair<double, Crystal>> scored;
-    int failures = 0;
-    for (int s = 0; static_cast<int>(scored.size()) < options.starts_per_trial && s < 3 * options.starts_per_trial &&
-                    (failures < 20 || !scored.empty());
-         ++s) {
-      Crystal c = random_symmetric_structure(t, counts, options.bump_factor, refine.b_iso_start_angstrom2, rng);
-      if (c.sites.empty()) {
-        ++failures;  // the group cannot hold this content in this cell (or rarely finds room)
-        continue;
-      }
-      try {
-        scored.push_back({rietveld_evaluate(data, c, profile).rwp, std::move(c)});
-      } catch (const Error&) {
-        // a degenerate structure
-      }
-    }
-    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    // In a cell a few per cent off, an unrefined start's score says little: a short refinement of several
-    // starts, then a full one of the best of those.
-    RietveldOptions quick = refine;
-    quick.iterations = std::min(refine.iterations, 4);
-    std::vector<RietveldResult> short_fits;
-    for (std::size_t i = 0; i < scored.size() && static_cast<int>(i) < options.quick_per_trial; ++i) {
+  const std::vector<Trial> trials = ordered_trials(h, options);
+  // Further passes draw new starts (a 40-atom Ia-3 bixbyite refined to R_wp 0.06 or 0.03 by the luck of its starts).
+  for (int pass = 0; pass < (options.repeat_until_budget ? 4 : 1) && elapsed() <= options.time_budget_s; ++pass) {
+    for (const Trial& t : trials) {
       if (elapsed() > options.time_budget_s) break;
-      try {
-        short_fits.push_back(rietveld_refine_in_space_group(data, scored[i].second, profile, quick, cancel));
-      } catch (const Error&) {
-        // spglib could not confirm the group, or a singular fit
+      cancel.throw_if_cancelled();
+      std::vector<std::pair<double, Crystal>> scored;
+      int failures = 0;
+      for (int s = 0; static_cast<int>(scored.size()) < options.starts_per_trial && s < 3 * options.starts_per_trial &&
+                      (failures < 20 || !scored.empty());
+           ++s) {
+        Crystal c = random_symmetric_structure(t, counts, options.bump_factor, refine.b_iso_start_angstrom2, rng);
+        if (c.sites.empty()) {
+          ++failures;  // the group cannot hold this content in this cell (or rarely finds room)
+          continue;
+        }
+        try {
+          scored.push_back({rietveld_evaluate(data, c, profile).rwp, std::move(c)});
+        } catch (const Error&) {
+          // a degenerate structure
+        }
       }
-    }
-    std::sort(short_fits.begin(), short_fits.end(),
-              [](const RietveldResult& a, const RietveldResult& b) { return a.rwp < b.rwp; });
-    for (std::size_t i = 0; i < short_fits.size() && static_cast<int>(i) < options.refined_per_trial; ++i) {
-      if (elapsed() > options.time_budget_s) break;
-      try {
-        RietveldResult r = rietveld_refine_in_space_group(data, short_fits[i].crystal, short_fits[i].profile, refine, cancel);
-        out.push_back({std::move(r.crystal), t.space_group, r.rwp, r.profile});
-      } catch (const Error&) {
-        out.push_back({std::move(short_fits[i].crystal), t.space_group, short_fits[i].rwp, short_fits[i].profile});
+      std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      // In a cell a few per cent off, an unrefined start's score says little: a short refinement of several
+      // starts, then a full one of the best of those.
+      RietveldOptions quick = refine;
+      quick.iterations = std::min(refine.iterations, 4);
+      std::vector<RietveldResult> short_fits;
+      for (std::size_t i = 0; i < scored.size() && static_cast<int>(i) < options.quick_per_trial; ++i) {
+        if (elapsed() > options.time_budget_s) break;
+        try {
+          short_fits.push_back(rietveld_refine_in_space_group(data, scored[i].second, profile, quick, cancel));
+        } catch (const Error&) {
+          // spglib could not confirm the group, or a singular fit
+        }
+      }
+      std::sort(short_fits.begin(), short_fits.end(),
+                [](const RietveldResult& a, const RietveldResult& b) { return a.rwp < b.rwp; });
+      for (std::size_t i = 0; i < short_fits.size() && static_cast<int>(i) < options.refined_per_trial; ++i) {
+        if (elapsed() > options.time_budget_s) break;
+        try {
+          RietveldResult r = rietveld_refine_in_space_group(data, short_fits[i].crystal, short_fits[i].profile, refine, cancel);
+          out.push_back({std::move(r.crystal), t.space_group, r.rwp, r.profile});
+        } catch (const Error&) {
+          out.push_back({std::move(short_fits[i].crystal), t.space_group, short_fits[i].rwp, short_fits[i].profile});
+        }
       }
     }
   }

@@ -1,10 +1,14 @@
 // Indexing of synthetic peak lists with known cells (zero shift included).
 #include <QtTest>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <random>
 
+#include "structures.hpp"
 #include "pxrd/indexing.hpp"
+#include "pxrd/lebail.hpp"
 #include "pxrd/radiation.hpp"
 #include "pxrd/simulator.hpp"
 #include "pxrd/units.hpp"
@@ -189,6 +193,51 @@ class TestIndexing : public QObject {
       threw = true;
     }
     QVERIFY(threw);
+  }
+  void cubicWithZeroShiftAndImpurityLines() {
+    // A lab bixbyite (Mn2O3, body-centred cubic, a = 9.41 Å) read with a zero of -0.09° and three lines of a
+    // rutile-type MnO2 impurity (a = 4.40, c = 2.87 Å) among its first 20: the cubic cell leaves those unindexed.
+    const Lattice cell = Lattice::from_parameters(9.41, 9.41, 9.41, 90, 90, 90);
+    std::vector<double> tt = lines_of(cell, 1.5406, -0.09, 17, [](int h, int k, int l) { return (h + k + l) % 2 == 0; });
+    const Lattice impurity = Lattice::from_parameters(4.40, 4.40, 2.87, 90, 90, 90);
+    for (const auto& hkl : {std::array<int, 3>{1, 1, 0}, {1, 0, 1}, {2, 1, 1}})
+      tt.push_back(d_angstrom_to_two_theta_deg(impurity.d_spacing_angstrom(hkl[0], hkl[1], hkl[2]), 1.5406) - 0.09);
+    std::sort(tt.begin(), tt.end());
+    QVERIFY(tt.back() < 70);  // the impurity lines are among the 20 used
+    CancelToken cancel;
+    const auto sols = index_peaks(tt, 1.5406, IndexingOptions{}, cancel);
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, CrystalSystem::Cubic);
+    QCOMPARE(sols[0].centring, std::string("I"));
+    QVERIFY(std::abs(sols[0].lattice.parameters().a_angstrom - 9.41) < 0.01);
+    QVERIFY(std::abs(sols[0].zero_deg + 0.09) < 0.02);
+    QCOMPARE(sols[0].lines_used - sols[0].lines_indexed, 3);
+  }
+  void noisyBroadLinesGiveOnePeakEach() {
+    // Lines 0.8° wide under Poisson counts (about 5000 at the strongest line on 200 of background; a background
+    // window of 3°, as for broad lines): counting noise makes several maxima on each line top, which are one peak.
+    ProfileOptions sim;
+    sim.fwhm_deg = 0.8;
+    GridOptions grid;
+    grid.x_min = 10;
+    grid.x_step = 0.01;
+    Pattern pattern = simulate_pattern(pxrd::test::rock_salt(5.64), radiation_from_string("CuKa"), sim, grid);
+    const double y_max = *std::max_element(pattern.y.begin(), pattern.y.end());
+    std::mt19937_64 rng(5);
+    for (double& y : pattern.y) y = static_cast<double>(std::poisson_distribution<long>(200 + 5000 * y / y_max)(rng));
+    const PowderData data = powder_data_from_pattern(pattern, 10, 90);
+    const auto peaks = find_peaks_for_indexing(data, 40, 3.0);
+    QVERIFY(peaks.size() >= 5);
+    for (std::size_t i = 1; i < peaks.size(); ++i)
+      QVERIFY2(peaks[i].two_theta_deg - peaks[i - 1].two_theta_deg > 0.2,
+               qPrintable(QString("peaks at %1 and %2").arg(peaks[i - 1].two_theta_deg).arg(peaks[i].two_theta_deg)));
+    // The strong lines (200, 220, 222, 400, 420, 422 of a = 5.64 Å) give one peak each.
+    for (int n : {4, 8, 12, 16, 20, 24}) {
+      const double line = d_angstrom_to_two_theta_deg(5.64 / std::sqrt(double(n)), 1.5406);
+      const auto near = std::count_if(peaks.begin(), peaks.end(),
+                                      [&](const ObservedPeak& p) { return std::abs(p.two_theta_deg - line) < 0.3; });
+      QVERIFY2(near == 1, qPrintable(QString("%1 peaks near the line at %2").arg(near).arg(line)));
+    }
   }
   void tooFewLines() {
     CancelToken cancel;

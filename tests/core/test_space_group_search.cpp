@@ -65,6 +65,45 @@ class TestSpaceGroupSearch : public QObject {
     for (int g : fcc) QVERIFY(g == 225 || g == 216 || g == 227 || g == 196 || g == 202 || g == 203 || g == 209 || g == 210 || g == 219 || g == 226 || g == 228);
   }
 
+  void trialOrderFollowsTheObservedReflectionConditions() {
+    // Bixbyite (Mn2O3, Ia-3, a = 9.41 Å, 40 atoms in the primitive cell) is too large for MP-20, which has fewer
+    // than 10 Ia-3 structures: only with rare groups is Ia-3 tried. Its lines (h + k + l even; 0kl with k and l
+    // even, the glide) then put it first: every body-centred group explains them, and Ia-3 allows the fewest
+    // reflections among those (Ia-3d and I-43d forbid 222).
+    const double a = 9.41, lambda = 1.5406;
+    const double edge = a * std::sqrt(3.0) / 2, angle = rad_to_deg(std::acos(-1.0 / 3));
+    const Lattice bcc = Lattice::from_parameters(edge, edge, edge, angle, angle, angle);
+    SpaceGroupSearchOptions options;
+    options.lambda_angstrom = lambda;
+    const auto allowed_ia3 = [](int h, int k, int l) {
+      const auto glide = [](int p, int q, int r) { return p != 0 || (q % 2 == 0 && r % 2 == 0); };
+      return (h + k + l) % 2 == 0 && glide(h, k, l) && glide(k, l, h) && glide(l, h, k);
+    };
+    for (int h = 0; h <= 8; ++h)
+      for (int k = 0; k <= 8; ++k)
+        for (int l = 0; l <= 8; ++l) {
+          const int n = h * h + k * k + l * l;
+          if (n == 0 || !allowed_ia3(h, k, l)) continue;
+          const double tt = d_angstrom_to_two_theta_deg(a / std::sqrt(double(n)), lambda);
+          if (tt < 75) options.observed_two_theta_deg.push_back(tt);
+        }
+    const std::vector<int> mp20_only = space_group_trial_order(bcc, SpaceGroupSearchOptions{});
+    QVERIFY(std::find(mp20_only.begin(), mp20_only.end(), 206) == mp20_only.end());
+    QCOMPARE(mp20_only.front(), 229);  // Im-3m, the most frequent body-centred cubic group
+    options.rare_groups = true;
+    const std::vector<int> by_lines = space_group_trial_order(bcc, options);
+    QCOMPARE(by_lines.front(), 206);
+    QVERIFY(std::find(by_lines.begin(), by_lines.end(), 230) > std::find(by_lines.begin(), by_lines.end(), 229));
+    // Rock salt's lines (h, k, l of one parity): Fm-3m, the most frequent of the groups with no further conditions.
+    const double f = 5.64 / std::sqrt(2.0);
+    SpaceGroupSearchOptions rock_salt_lines;
+    rock_salt_lines.rare_groups = true;
+    rock_salt_lines.lambda_angstrom = lambda;
+    for (int n : {3, 4, 8, 11, 12, 16, 19, 20})
+      rock_salt_lines.observed_two_theta_deg.push_back(d_angstrom_to_two_theta_deg(5.64 / std::sqrt(double(n)), lambda));
+    QCOMPARE(space_group_trial_order(Lattice::from_parameters(f, f, f, 60, 60, 60), rock_salt_lines).front(), 225);
+  }
+
   void findsRutileFromBroadPeaksInAnOffCell() {
     const Crystal truth = rutile(4.594, 2.959, 0.3048);
     const PowderData data = pattern_10_angstrom(truth);
