@@ -212,22 +212,17 @@ bool systematically_absent(const Trial& t, const Eigen::Vector3d& h) {
 }
 
 // How a trial's reflection conditions meet the observed lines: lines no allowed reflection explains (within
-// tolerance_deg), then the allowed reflections up to the last line (fewer: more of the observed absences used).
+// tolerance_deg), then the allowed reflections up to the last line (fewer: more of the observed absences used;
+// enumerate_reflections lists one of h and -h, which absences treat alike).
 std::pair<int, int> absence_fit(const Trial& t, const std::vector<double>& observed_two_theta_deg,
                                 double lambda_angstrom, double tolerance_deg) {
   const double tt_max = *std::max_element(observed_two_theta_deg.begin(), observed_two_theta_deg.end()) + tolerance_deg;
-  const double g_max = 2 * std::sin(deg_to_rad(std::min(tt_max, 179.0)) / 2) / lambda_angstrom;
-  const Eigen::Matrix3d rec = t.lattice.reciprocal_matrix();
-  const Eigen::Vector3d lengths = t.lattice.matrix().rowwise().norm();
+  const double d_min = lambda_angstrom / (2 * std::sin(deg_to_rad(std::min(tt_max, 179.0)) / 2));
   std::vector<double> allowed_deg;
-  for (int h = -int(g_max * lengths(0)); h <= int(g_max * lengths(0)); ++h)
-    for (int k = -int(g_max * lengths(1)); k <= int(g_max * lengths(1)); ++k)
-      for (int l = -int(g_max * lengths(2)); l <= int(g_max * lengths(2)); ++l) {
-        const Eigen::Vector3d hkl(h, k, l);
-        const double g = (rec.transpose() * hkl).norm();
-        if (g == 0 || g > g_max || systematically_absent(t, hkl)) continue;
-        allowed_deg.push_back(rad_to_deg(2 * std::asin(g * lambda_angstrom / 2)));
-      }
+  for (const ReflectionGroup& g : enumerate_reflections(t.lattice, d_min))
+    for (const auto& hkl : g.hkls)
+      if (!systematically_absent(t, Eigen::Vector3d(hkl[0], hkl[1], hkl[2])))
+        allowed_deg.push_back(d_angstrom_to_two_theta_deg(g.d_angstrom, lambda_angstrom));
   int unexplained = 0;
   for (double tt : observed_two_theta_deg) {
     bool explained = false;
