@@ -59,9 +59,14 @@ struct SolvedCandidate {
   double scale = 0;
   double rwp = 1, rwp2 = 1, gof = 0;    // rwp2: profile R_wp² (PXRDNet form) without background
   int n_parameters = 0;
+  double closest_contact_ratio = 0;     // of `crystal` (pxrd/crystal.hpp); below kImplausibleContactRatio it ranks last
   std::vector<double> y_calc;           // on SolveResult::data
   std::string origin;                   // "direct-space", "generator", "generator+direct-space"
 };
+
+// Atoms closer than this fraction of the sum of their covalent radii are not a structure (MP-20: 0.68 at least):
+// such candidates, which free refinements of too many atoms produce, rank after the others.
+constexpr double kImplausibleContactRatio = 0.6;
 
 struct CellCandidate {
   Lattice lattice;
@@ -113,13 +118,14 @@ struct LatticeGroup {
 };
 std::vector<LatticeGroup> consensus_lattices(const std::vector<SymmetricLattice>& proposals);
 // The order in which Le Bail-fitted cells (R_wp 1: failed) are listed and searched, and how many of the first
-// are searched (at most 3, those within 1.5 × the best R_wp + 0.02), and that best R_wp.
+// are searched (at most 3, those within 1.5 × the best R_wp + 0.02), and that best R_wp. `cubic` (empty, or one
+// flag per cell): a cubic cell fitting better than every cell proposed before it goes first.
 struct CellOrder {
   std::vector<std::size_t> order;
   std::size_t searched = 0;
   double best_rwp = 1;
 };
-CellOrder cells_for_search(const std::vector<double>& lebail_rwp);
+CellOrder cells_for_search(const std::vector<double>& lebail_rwp, const std::vector<bool>& cubic = {});
 // Broad peaks: the searches that go on after the first round, as indices into `best_rwp` (each search's best R_wp
 // so far, 1 if it found nothing). A space-group search more than 2 × the best space-group search's R_wp (+0.002)
 // is dropped, and its time goes to the others; the P1 / P-1 searches, scored otherwise, all go on.

@@ -21,6 +21,9 @@ struct SpaceGroupSearchOptions {
     RietveldOptions o;
     o.iterations = 12;
     o.refine_zero = false;
+    // Displacement parameters wait for the final refinement: a misplaced atom's B runs to its bound and its
+    // coordinates stop mattering (a lab Mn2O3's bixbyite oxygens: R_wp 0.055 with B = 10, 0.035 with B held).
+    o.refine_b_iso = false;
     return o;
   }();
   double bump_factor = 0.75;       // minimum distance = factor × (r_cov,i + r_cov,j)
@@ -34,6 +37,9 @@ struct SpaceGroupSearchOptions {
   double lambda_angstrom = 1.54056;
   double line_tolerance_deg = 0.1;
   bool repeat_until_budget = false;  // trials done with time left: new starts in them, in the same order (up to 4 passes)
+  // Further cell contents (other formula units per cell), in order: a group whose orbits cannot hold `content`
+  // takes the first of these it can (Ia-3 cannot hold 9 Mn2O3 in bixbyite's primitive cell, only 8; Im-3m can).
+  std::vector<std::vector<int>> other_contents;
   unsigned long long seed = 1;
 };
 

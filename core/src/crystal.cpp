@@ -1,6 +1,10 @@
 #include "pxrd/crystal.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "pxrd/elements.hpp"
 
 namespace pxrd {
 
@@ -22,6 +26,29 @@ Crystal niggli_reduced(const Crystal& crystal, double tolerance) {
   for (auto& s : out.sites) s.frac = t_inv_transposed * s.frac;
   out.wrap_to_unit_cell();
   return out;
+}
+
+double closest_contact_ratio(const Crystal& crystal) {
+  double best = std::numeric_limits<double>::infinity();
+  if (crystal.sites.empty()) return best;
+  // In the reduced cell the nearest image of a wrapped difference is among its 27 neighbours.
+  const Crystal reduced = niggli_reduced(crystal);
+  const Eigen::Matrix3d to_cart = reduced.lattice.matrix().transpose();
+  for (std::size_t i = 0; i < reduced.sites.size(); ++i) {
+    const double ri = covalent_radius_angstrom(reduced.sites[i].atomic_number);
+    for (std::size_t j = i; j < reduced.sites.size(); ++j) {
+      const double sum = ri + covalent_radius_angstrom(reduced.sites[j].atomic_number);
+      Eigen::Vector3d d = reduced.sites[j].frac - reduced.sites[i].frac;
+      d = d.array() - d.array().round();
+      for (int a = -1; a <= 1; ++a)
+        for (int b = -1; b <= 1; ++b)
+          for (int c = -1; c <= 1; ++c) {
+            if (i == j && a == 0 && b == 0 && c == 0) continue;
+            best = std::min(best, (to_cart * (d + Eigen::Vector3d(a, b, c))).norm() / sum);
+          }
+    }
+  }
+  return best;
 }
 
 }  // namespace pxrd

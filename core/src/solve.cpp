@@ -349,7 +349,8 @@ Crystal in_symmetric_lattice(const Crystal& sample, const SymmetricLattice& v) {
   return expand_to_conventional(sample, v.conventional, centring);
 }
 
-CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
+CellOrder cells_for_search(const std::vector<double>& lebail_rwp, const std::vector<bool>& cubic) {
+  if (!cubic.empty() && cubic.size() != lebail_rwp.size()) throw Error("cells_for_search: the two lists differ in length");
   CellOrder out;
   out.order.resize(lebail_rwp.size());
   for (std::size_t i = 0; i < out.order.size(); ++i) out.order[i] = i;
@@ -362,6 +363,20 @@ CellOrder cells_for_search(const std::vector<double>& lebail_rwp) {
   std::stable_sort(out.order.begin(), out.order.end(), [&](std::size_t a, std::size_t b) {
     return tier(a) != tier(b) ? tier(a) < tier(b) : (tier(a) == 1 && lebail_rwp[a] < lebail_rwp[b]);
   });
+  // With one parameter, a better fit is not bought with freedom: the first cubic cell goes first when it fits
+  // better than the (lower-symmetry) cells proposed before it (a lab Mn2O3's bixbyite cell, proposed second for its
+  // impurity lines, fits at 0.028 where a monoclinic cell indexing every line fits at 0.032). Later cubic cells are
+  // super-cells or other settings, which Le Bail cannot judge.
+  double best_before = 1;
+  for (std::size_t p = 0; p < out.order.size() && tier(out.order[p]) == 0; ++p) {
+    const std::size_t i = out.order[p];
+    if (!cubic.empty() && cubic[i]) {
+      if (p == 0 || !(lebail_rwp[i] < best_before)) break;
+      std::rotate(out.order.begin(), out.order.begin() + static_cast<long>(p), out.order.begin() + static_cast<long>(p) + 1);
+      break;
+    }
+    best_before = std::min(best_before, lebail_rwp[i]);
+  }
   while (out.searched < out.order.size() && out.searched < 3 && lebail_rwp[out.order[out.searched]] <= 1.5 * best + 0.02)
     ++out.searched;
   return out;
@@ -869,7 +884,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     fits.resize(std::min(fits.size(), cells.size()));
     std::vector<double> lebail_rwp;
     for (const LeBailResult& f : fits) lebail_rwp.push_back(f.rwp);
-    const CellOrder cell_order = cells_for_search(lebail_rwp);
+    std::vector<bool> cubic;
+    for (const LeBailResult& f : fits) cubic.push_back(f.system == CrystalSystem::Cubic);
+    const CellOrder cell_order = cells_for_search(lebail_rwp, cubic);
     const std::vector<std::size_t>& order = cell_order.order;
     for (std::size_t i : order) result.cells.push_back(cells[i]);
     result.best_lebail_rwp = cell_order.best_rwp;
@@ -883,6 +900,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       int z;  // formula units in the searched (primitive) cell
       Centring centring;
       bool space_group = false;  // a space-group search (broad peaks) rather than the P1/P-1 search
+      std::vector<int> other_z;  // space-group search: Z for the groups whose orbits cannot hold z
     };
     std::vector<Job> jobs;
     // The jobs of the oi-th cell of the Le Bail order: its `how_many` most likely Z in its primitive cell.
@@ -891,7 +909,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       const Centring centring = with_niggli_primitive(f.lattice, centring_from_symbol(cells[order[oi]].centring));
       for (int z : z_candidates(f.lattice.volume_angstrom3() / centring.multiplicity(), formula_volume,
                                 atoms_per_formula, options.max_atoms, how_many, z_divides, cells[order[oi]].model_z))
-        to.push_back({order[oi], z, centring, space_group});
+        to.push_back({order[oi], z, centring, space_group, {}});
     };
     for (std::size_t oi = 0; oi < cell_order.searched; ++oi) add_jobs(jobs, oi, oi == 0 ? 3 : 2, false);
     // Sharp peaks in a cubic cell: the best cell also gets a space-group search, with its likeliest Z. A P1 search
@@ -899,9 +917,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     // group search places three (x, x, x) orbits. Tried on every non-triclinic best cell, it took search time
     // that P1 searches in lower symmetries needed (development split: ideal +1 structure, lab and 100 Å -1 each).
     if (!no_resolved_peaks && !order.empty() && fits[order[0]].system == CrystalSystem::Cubic) {
+      // Groups whose orbits cannot hold the likeliest Z take the next (bixbyite's Ia-3: Z = 8, the estimate 9).
       std::vector<Job> by_group;
-      add_jobs(by_group, 0, 1, true);
-      jobs.insert(jobs.begin(), by_group.begin(), by_group.end());
+      add_jobs(by_group, 0, 3, true);
+      for (std::size_t i = 1; i < by_group.size(); ++i) by_group[0].other_z.push_back(by_group[i].z);
+      if (!by_group.empty()) jobs.insert(jobs.begin(), by_group[0]);
     }
     // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
     // space groups they can host, and those searches go first.
@@ -916,7 +936,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       std::vector<Job> by_group;
       for (const Job& j : jobs)
         if (fits[j.fit].system != CrystalSystem::Triclinic && fits[j.fit].rwp <= 1.5 * best_symmetric + 0.002)
-          by_group.push_back({j.fit, j.z, j.centring, true});
+          by_group.push_back({j.fit, j.z, j.centring, true, {}});
       // The symmetric cells Le Bail ranks lower are searched too, with one Z (the model's, else the estimate's),
       // and only the first round unless they fit about as well as the best (below): Le Bail prefers larger cells (a
       // 10 Å Ru2Th: the model's cubic F cell ranked 7th of 8, and the search in it finds Fd-3m at R_wp 0.0008). Two
@@ -950,9 +970,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         so.time_budget_s = search_budget;
         so.refine = refine_options;
         so.refine.iterations = 12;
+        so.refine.refine_b_iso = false;  // as SpaceGroupSearchOptions: B waits for the final refinement
         // Resolved peaks can tell the rarer groups apart (the searches of sharp patterns are of cubic cells).
         so.rare_groups = !no_resolved_peaks;
         so.repeat_until_budget = !no_resolved_peaks;
+        for (int z : jobs[j].other_z) so.other_contents.push_back(cell_content(reduced, z));
         if (!no_resolved_peaks) {
           so.lambda_angstrom = data.lambda1_angstrom;
           for (const ObservedPeak& p : result.peaks) so.observed_two_theta_deg.push_back(p.two_theta_deg - f.profile.zero_deg);
@@ -1160,6 +1182,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     c.n_parameters = r.n_parameters;
     c.y_calc = r.y_calc;
     symmetrize_candidate(fit_data, c, refine_options, options.refine, refine_deadline.token());
+    c.closest_contact_ratio = closest_contact_ratio(c.crystal);
     if (binned) {
       const RietveldResult full = rietveld_evaluate(data, c.crystal, c.profile);
       c.rwp = full.rwp;
@@ -1182,7 +1205,14 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   end_stage("Rietveld and symmetry");
   // 5. De-duplicate (structure matcher), rank by R_wp.
   progress.report(0.97, "duplicates and ranking");
-  std::sort(solved.begin(), solved.end(), [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
+  // By R_wp, the candidates with atoms on top of each other last (a lab Mn2O3: a 45-atom P1 refinement with Mn–Mn
+  // 1.5 Å fitted the impurity lines at R_wp 0.029, bixbyite 0.033).
+  const auto ranked_before = [](const SolvedCandidate& a, const SolvedCandidate& b) {
+    const bool a_plausible = a.closest_contact_ratio >= kImplausibleContactRatio;
+    const bool b_plausible = b.closest_contact_ratio >= kImplausibleContactRatio;
+    return a_plausible != b_plausible ? a_plausible : a.rwp < b.rwp;
+  };
+  std::sort(solved.begin(), solved.end(), ranked_before);
   // The best three also bring their equally fitting exchanges of atoms one electron apart (the matcher below
   // drops exchanges that are the same structure).
   // They get a tenth of the budget: a 12-atom cell with four Te and four I has 69 exchanges per candidate, each
@@ -1191,16 +1221,24 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
     DeadlineCancel exchange_deadline(cancel, after(Clock::now(), 0.1 * budget));
     std::vector<SolvedCandidate> exchanged;
     for (std::size_t i = 0; i < solved.size() && i < 3 && !result.cancelled; ++i)
-      for (SolvedCandidate& v : site_exchange_variants(solved[i], data, 4, exchange_deadline.token()))
+      for (SolvedCandidate& v : site_exchange_variants(solved[i], data, 4, exchange_deadline.token())) {
+        v.closest_contact_ratio = closest_contact_ratio(v.crystal);
         exchanged.push_back(std::move(v));
+      }
     if (!exchanged.empty()) {
       solved.insert(solved.end(), std::make_move_iterator(exchanged.begin()), std::make_move_iterator(exchanged.end()));
-      std::stable_sort(solved.begin(), solved.end(),
-                       [](const SolvedCandidate& a, const SolvedCandidate& b) { return a.rwp < b.rwp; });
+      std::stable_sort(solved.begin(), solved.end(), ranked_before);
     }
   }
   for (std::size_t i : distinct_structures(solved, static_cast<std::size_t>(options.k), nullptr))
     result.candidates.push_back(std::move(solved[i]));
+  const auto implausible = std::count_if(result.candidates.begin(), result.candidates.end(), [](const SolvedCandidate& c) {
+    return c.closest_contact_ratio < kImplausibleContactRatio;
+  });
+  if (implausible > 0)
+    result.notes.push_back(std::to_string(implausible) + " candidate(s) with atoms closer than " +
+                           std::to_string(std::lround(100 * kImplausibleContactRatio)) +
+                           " % of the sum of their covalent radii, ranked after the others");
   if (result.budget_exhausted) result.notes.push_back("time budget reached: some candidates were not refined");
   if (result.cancelled) result.notes.push_back("cancelled: writing the candidates found so far");
   end_stage("duplicates and ranking");

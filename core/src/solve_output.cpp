@@ -99,7 +99,8 @@ std::string solve_summary_json(const SolveResult& r, const SolveOptions& o, cons
       j << (seen.empty() ? "" : ", ") << jstr(s.element) << ": " << jnum(s.b_iso_angstrom2);
       seen.push_back(s.element);
     }
-    j << "}},\n     \"crystal_system_of_fit\": " << jstr(crystal_system_name(c.system)) << ", \"origin\": "
+    j << "}},\n     \"closest_contact_ratio\": " << jnum(c.closest_contact_ratio)
+      << ", \"crystal_system_of_fit\": " << jstr(crystal_system_name(c.system)) << ", \"origin\": "
       << jstr(c.origin) << "}";
   }
   j << "\n  ]\n}\n";

@@ -428,9 +428,14 @@ std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, c
   if (std::abs(points_ratio - multiplicity) > 1e-3 || multiplicity != static_cast<int>(h.points.size()))
     throw Error("space-group search: the cell is not primitive (its conventional cell holds " +
                 std::to_string(points_ratio) + " of it)");
-  std::map<int, int> per_species;
-  for (int z : content) per_species[z] += multiplicity;
-  const std::vector<std::pair<int, int>> counts(per_species.begin(), per_species.end());
+  std::vector<std::vector<std::pair<int, int>>> contents;  // atoms per species in the conventional cell
+  auto add_content = [&](const std::vector<int>& c) {
+    std::map<int, int> per_species;
+    for (int z : c) per_species[z] += multiplicity;
+    if (!c.empty()) contents.emplace_back(per_species.begin(), per_species.end());
+  };
+  add_content(content);
+  for (const std::vector<int>& c : options.other_contents) add_content(c);
 
   const RietveldOptions& refine = options.refine;
   std::mt19937_64 rng(options.seed);
@@ -442,20 +447,24 @@ std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, c
       if (elapsed() > options.time_budget_s) break;
       cancel.throw_if_cancelled();
       std::vector<std::pair<double, Crystal>> scored;
-      int failures = 0;
-      for (int s = 0; static_cast<int>(scored.size()) < options.starts_per_trial && s < 3 * options.starts_per_trial &&
-                      (failures < 20 || !scored.empty());
-           ++s) {
-        Crystal c = random_symmetric_structure(t, counts, options.bump_factor, refine.b_iso_start_angstrom2, rng);
-        if (c.sites.empty()) {
-          ++failures;  // the group cannot hold this content in this cell (or rarely finds room)
-          continue;
+      // The first content the group's orbits hold (20 failed draws before a success: they cannot, or rarely find room).
+      for (const auto& counts : contents) {
+        int failures = 0;
+        for (int s = 0; static_cast<int>(scored.size()) < options.starts_per_trial && s < 3 * options.starts_per_trial &&
+                        (failures < 20 || !scored.empty());
+             ++s) {
+          Crystal c = random_symmetric_structure(t, counts, options.bump_factor, refine.b_iso_start_angstrom2, rng);
+          if (c.sites.empty()) {
+            ++failures;
+            continue;
+          }
+          try {
+            scored.push_back({rietveld_evaluate(data, c, profile).rwp, std::move(c)});
+          } catch (const Error&) {
+            // a degenerate structure
+          }
         }
-        try {
-          scored.push_back({rietveld_evaluate(data, c, profile).rwp, std::move(c)});
-        } catch (const Error&) {
-          // a degenerate structure
-        }
+        if (!scored.empty()) break;
       }
       std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       // In a cell a few per cent off, an unrefined start's score says little: a short refinement of several

@@ -213,6 +213,28 @@ class TestIndexing : public QObject {
     QVERIFY(std::abs(sols[0].zero_deg + 0.09) < 0.02);
     QCOMPARE(sols[0].lines_used - sols[0].lines_indexed, 3);
   }
+  void cubicKeptAmongCellsIndexingEveryLine() {
+    // The lab Mn2O3 again, with four impurity lines and two weak shoulders 0.4° below strong lines among its first
+    // 20: the cubic cell leaves six unindexed, which halves its M20 six times; it is still listed, second.
+    const Lattice cell = Lattice::from_parameters(9.41, 9.41, 9.41, 90, 90, 90);
+    std::vector<double> tt = lines_of(cell, 1.5406, -0.09, 14, [](int h, int k, int l) { return (h + k + l) % 2 == 0; });
+    const Lattice impurity = Lattice::from_parameters(4.40, 4.40, 2.87, 90, 90, 90);
+    for (const auto& hkl : {std::array<int, 3>{1, 1, 0}, {1, 0, 1}, {2, 0, 0}, {1, 1, 1}})
+      tt.push_back(d_angstrom_to_two_theta_deg(impurity.d_spacing_angstrom(hkl[0], hkl[1], hkl[2]), 1.5406) - 0.09);
+    tt.push_back(tt[2] - 0.4);
+    tt.push_back(tt[12] - 0.4);
+    std::sort(tt.begin(), tt.end());
+    CancelToken cancel;
+    IndexingOptions options;
+    options.max_solutions = 6;
+    const auto sols = index_peaks(tt, 1.5406, options, cancel);
+    const auto cubic = std::find_if(sols.begin(), sols.end(), [](const IndexingSolution& s) { return s.system == CrystalSystem::Cubic; });
+    QVERIFY(cubic != sols.end());
+    QVERIFY(cubic - sols.begin() <= 1);
+    QCOMPARE(cubic->centring, std::string("I"));
+    QVERIFY(std::abs(cubic->lattice.parameters().a_angstrom - 9.41) < 0.01);
+    QCOMPARE(cubic->lines_used - cubic->lines_indexed, 6);
+  }
   void noisyBroadLinesGiveOnePeakEach() {
     // Lines 0.8° wide under Poisson counts (about 5000 at the strongest line on 200 of background; a background
     // window of 3°, as for broad lines): counting noise makes several maxima on each line top, which are one peak.

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "pxrd/crystal.hpp"
+#include "pxrd/elements.hpp"
 #include "pxrd/lattice.hpp"
 #include "pxrd/simulator.hpp"
 
@@ -183,6 +184,15 @@ class TestNiggli : public QObject {
       QVERIFY(std::abs(after[i].two_theta_deg - before[i].two_theta_deg) < 1e-8);
       QVERIFY(std::abs(after[i].intensity - before[i].intensity) < 1e-6 * before[0].intensity + 1e-9);
     }
+    // Closest contact, over the sum of covalent radii, whatever the basis: Na–Cl 2.82 Å; with Cl moved to 0.2 of
+    // the body diagonal of the primitive cell, 0.2 × 9.77 Å.
+    const double radii = pxrd::covalent_radius_angstrom(11) + pxrd::covalent_radius_angstrom(17);
+    QVERIFY(std::abs(pxrd::closest_contact_ratio(c) - 2.82 / radii) < 1e-9);
+    QVERIFY(std::abs(pxrd::closest_contact_ratio(r) - 2.82 / radii) < 1e-9);
+    pxrd::Crystal squeezed = c;
+    squeezed.sites[1].frac = u_inv_t * Eigen::Vector3d(0.2, 0.2, 0.2);
+    QVERIFY(std::abs(pxrd::closest_contact_ratio(squeezed) - 0.2 * std::sqrt(3.0) * 5.64 / radii) < 1e-9);
+    QVERIFY(std::isinf(pxrd::closest_contact_ratio(pxrd::Crystal{})));
   }
 };
 

@@ -384,6 +384,12 @@ class TestSolve : public QObject {
     QCOMPARE(cells_for_search({0.02, 0.2}).searched, std::size_t{1});
     QCOMPARE(cells_for_search({1.0, 1.0}).searched, std::size_t{2});  // nothing fitted: the search still runs
     QCOMPARE(cells_for_search({}).searched, std::size_t{0});
+    // The first cubic cell goes first when it fits better than the cells proposed before it (not otherwise, and a
+    // second cubic cell never passes the first).
+    QCOMPARE(cells_for_search({0.032, 0.028, 0.030}, {false, true, false}).order, (std::vector<std::size_t>{1, 0, 2}));
+    QCOMPARE(cells_for_search({0.027, 0.028, 0.030}, {false, true, false}).order, (std::vector<std::size_t>{0, 1, 2}));
+    QCOMPARE(cells_for_search({0.030, 0.028, 0.027}, {true, false, true}).order, (std::vector<std::size_t>{0, 1, 2}));
+    QVERIFY_THROWS_EXCEPTION(Error, cells_for_search({0.03, 0.02}, {true}));
   }
   void bestEquivalentOfAModelSample() {
     // Sorted best fit first: a zinc-blende arrangement, rock salt displaced by 0.1 Å, another zinc blende and an

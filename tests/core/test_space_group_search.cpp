@@ -124,7 +124,7 @@ class TestSpaceGroupSearch : public QObject {
     const LatticeParameters lp = best.crystal.lattice.parameters();
     qInfo() << "best: group" << best.space_group_number << "R_wp" << best.rwp << "a" << lp.a_angstrom << "c"
             << lp.c_angstrom << "of" << found.size();
-    QVERIFY(best.rwp < 0.01);
+    QVERIFY(best.rwp < 0.02);  // B is held in the search (refined, it also took up some profile misfit)
     QVERIFY(match_structures(truth, best.crystal, MatchTolerances{0.2, 0.3, 5}).matched);
     QCOMPARE(find_space_group(best.crystal, 1e-3).number, 136);
     QVERIFY(std::abs(lp.a_angstrom / 4.594 - 1) < 0.005 && std::abs(lp.c_angstrom / 2.959 - 1) < 0.005);
@@ -149,8 +149,32 @@ class TestSpaceGroupSearch : public QObject {
     qInfo() << "best: group" << best.space_group_number << "R_wp" << best.rwp << "atoms" << best.crystal.size();
     QCOMPARE(best.crystal.size(), std::size_t(2));
     QCOMPARE(find_space_group(best.crystal, 1e-3).number, 225);
-    QVERIFY(best.rwp < 0.01);
+    QVERIFY(best.rwp < 0.02);  // B is held in the search (refined, it also took up some profile misfit)
     QVERIFY(match_structures(truth, best.crystal, MatchTolerances{0.2, 0.3, 5}).matched);
+  }
+
+  // Three NaCl in rock salt's primitive cell leave no room (Na–Na at least 2.5 Å in 46 Å³): each group takes the
+  // next content it can hold, one NaCl, and finds rock salt. Without the fallback nothing has two atoms.
+  void aContentTheGroupsCannotHoldFallsBackToTheNext() {
+    const Crystal truth = rock_salt(5.64);
+    const PowderData data = pattern_10_angstrom(truth);
+    const ProfileParams p0 = sinc2_profile_10_angstrom(data);
+    const double a = 1.02 * 5.64 / std::sqrt(2.0);
+    const Lattice cell = Lattice::from_parameters(a, a, a, 60, 60, 60);
+    SpaceGroupSearchOptions options;
+    options.time_budget_s = 1e6;
+    options.max_trials = 3;
+    options.refine.refine_profile = false;
+    CancelToken cancel;
+    const std::vector<int> too_many{11, 11, 11, 17, 17, 17};
+    for (const SpaceGroupSearchResult& r : space_group_search(data, cell, too_many, p0, options, cancel))
+      QCOMPARE(r.crystal.size(), std::size_t(6));
+    options.other_contents = {{11, 17}};
+    const std::vector<SpaceGroupSearchResult> found = space_group_search(data, cell, too_many, p0, options, cancel);
+    QVERIFY(!found.empty());
+    QCOMPARE(found.front().crystal.size(), std::size_t(2));
+    QCOMPARE(find_space_group(found.front().crystal, 1e-3).number, 225);
+    QVERIFY(match_structures(truth, found.front().crystal, MatchTolerances{0.2, 0.3, 5}).matched);
   }
 };
 
