@@ -833,7 +833,7 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
   std::sort(solutions.begin(), solutions.end(),
             [&](const IndexingSolution& a, const IndexingSolution& b) { return score(a) > score(b); });
   // A cubic cell leaving impurity lines has its M20 halved for each and falls below the cut (a lab Mn2O3: 14 of 20
-  // lines, M20 51 over them, 0.8 in all, behind orthorhombic cells indexing every line at 15). When no cubic cell
+  // lines, M20 53 over them, 0.83 in all, behind monoclinic cells indexing every line at 15). When no cubic cell
   // is kept, the first one whose M20 over the lines it indexes reaches kImpurityCubicM20 is, second: the first
   // cell is the model's lattice hint, and a Le Bail fit judges them all.
   const std::size_t cut = static_cast<std::size_t>(std::max(options.max_solutions, 1));
