@@ -46,7 +46,9 @@ struct IndexingSolution {
   Lattice lattice;
   CrystalSystem system = CrystalSystem::Triclinic;
   double zero_deg = 0;
-  double m20 = 0;           // de Wolff figure of merit over the lines used, for the best centring
+  double m20 = 0;           // de Wolff figure of merit over the lines used, for the best centring, halved per
+                            // unindexed line
+  double m20_indexed_lines = 0;  // the same M20 before that halving (judges a cell that leaves impurity lines)
   std::string centring = "P";  // lattice centring whose reflection conditions gave that M20 (P, I, F, C, A, B, R)
   int lines_used = 0;
   int lines_indexed = 0;

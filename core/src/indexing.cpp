@@ -524,6 +524,7 @@ struct Evaluator {
     out.lines_indexed = nobs - best_unindexed;
     out.centring = centring_name(best_c);
     out.m20 = best_m20;
+    out.m20_indexed_lines = best_m20 * std::pow(2.0, best_unindexed);
     return true;
   }
 };
@@ -840,7 +841,7 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
   if (solutions.size() > cut) {
     const auto is_cubic = [](const IndexingSolution& s) { return s.system == CrystalSystem::Cubic; };
     const auto impurity_cubic = std::find_if(solutions.begin() + static_cast<long>(cut), solutions.end(), [&](const IndexingSolution& s) {
-      return is_cubic(s) && s.m20 * std::pow(2.0, s.lines_used - s.lines_indexed) >= kImpurityCubicM20;
+      return is_cubic(s) && s.m20_indexed_lines >= kImpurityCubicM20;
     });
     if (std::none_of(solutions.begin(), solutions.begin() + static_cast<long>(cut), is_cubic) &&
         impurity_cubic != solutions.end()) {
