@@ -13,6 +13,7 @@
 
 #include "cmd_models_solve.hpp"
 #include "pxrd/atomic_file.hpp"
+#include "pxrd/json_text.hpp"
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/models/dataset.hpp"
@@ -89,6 +90,12 @@ struct ItemResult {
   int primitive_atoms = 0;              // of the truth's primitive cell, to compare with candidate_atoms
   std::vector<int> candidate_atoms;     // per ranked candidate, for diagnosis (wrong Z, wrong cell)
   std::vector<double> candidate_rwp2;   // PXRDNet R_wp² of each ranked candidate against the truth
+  // Per ranked candidate, to study the ranking: R_wp against the pattern, closest-contact ratio, space group,
+  // whether it matches the truth (stol 0.5) and where it came from.
+  std::vector<double> candidate_rwp, candidate_contact;
+  std::vector<int> candidate_space_group;
+  std::vector<bool> candidate_matched;
+  std::vector<std::string> candidate_origin;
 };
 
 std::string size_bin(int atoms) {
@@ -123,6 +130,11 @@ ItemResult evaluate_one(const Crystal& truth, const Pattern& pattern, const Solv
       const double rwp2 = pxrdnet_rwp2(truth, s.candidates[i].crystal);
       r.candidate_atoms.push_back(static_cast<int>(s.candidates[i].crystal.size()));
       r.candidate_rwp2.push_back(rwp2);
+      r.candidate_rwp.push_back(s.candidates[i].rwp);
+      r.candidate_contact.push_back(s.candidates[i].closest_contact_ratio);
+      r.candidate_space_group.push_back(s.candidates[i].space_group_number);
+      r.candidate_matched.push_back(loose.matched);
+      r.candidate_origin.push_back(s.candidates[i].origin);
       if (std::isnan(r.rwp2_best) || rwp2 < r.rwp2_best) r.rwp2_best = rwp2;
     }
   } catch (const Cancelled&) {
@@ -316,6 +328,18 @@ int run_evalsolve(const std::vector<std::string>& argv) {
       j << "], \"candidate_rwp2\": [";
       for (std::size_t c = 0; c < r.candidate_rwp2.size(); ++c)
         j << (c ? ", " : "") << (std::isfinite(r.candidate_rwp2[c]) ? num(r.candidate_rwp2[c], 4) : "null");
+      const auto list = [&](const char* key, std::size_t n, const auto& item) {
+        j << "], \"" << key << "\": [";
+        for (std::size_t c = 0; c < n; ++c) j << (c ? ", " : "") << item(c);
+      };
+      const auto finite = [&](double v, int digits) { return std::isfinite(v) ? num(v, digits) : std::string("null"); };
+      list("candidate_rwp", r.candidate_rwp.size(), [&](std::size_t c) { return finite(r.candidate_rwp[c], 5); });
+      list("candidate_contact", r.candidate_contact.size(), [&](std::size_t c) { return finite(r.candidate_contact[c], 3); });
+      list("candidate_space_group", r.candidate_space_group.size(),
+           [&](std::size_t c) { return std::to_string(r.candidate_space_group[c]); });
+      list("candidate_matched", r.candidate_matched.size(),
+           [&](std::size_t c) { return std::string(r.candidate_matched[c] ? "1" : "0"); });
+      list("candidate_origin", r.candidate_origin.size(), [&](std::size_t c) { return json_quote(r.candidate_origin[c]); });
       j << "]}";
     }
     j << "\n]}\n";

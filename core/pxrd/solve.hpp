@@ -130,6 +130,10 @@ CellOrder cells_for_search(const std::vector<double>& lebail_rwp, const std::vec
 // so far, 1 if it found nothing). A space-group search more than 2 × the best space-group search's R_wp (+0.002)
 // is dropped, and its time goes to the others; the P1 / P-1 searches, scored otherwise, all go on.
 std::vector<std::size_t> searches_to_continue(const std::vector<double>& best_rwp, const std::vector<bool>& space_group);
+// Seconds for each of a round of searches run on `threads` workers that take the next search when one ends:
+// seconds × weight / per-thread weight, where the per-thread weight is the total rounded up to whole units
+// (searches are indivisible), and at least the largest weight. Weights are whole numbers ≥ 1.
+std::vector<double> search_budgets(const std::vector<int>& weights, int threads, double seconds);
 // Volume of one formula unit (Å³) from per-element volumes fitted on MP-20 train (median error about 6 %).
 double formula_volume_estimate(const Composition& reduced);
 // Formula units worth trying in a cell of `volume` Å³, most likely first: at most `how_many`, each within a factor

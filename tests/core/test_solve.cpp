@@ -415,6 +415,26 @@ class TestSolve : public QObject {
     QCOMPARE(searches_to_continue({1.0, 0.2, 1.0}, {true, false, true}), (std::vector<std::size_t>{0, 1, 2}));
     QVERIFY_THROWS_EXCEPTION(Error, searches_to_continue({0.1}, {true, false}));
   }
+  void searchBudgetsByWeight() {
+    const auto near = [](const std::vector<double>& got, const std::vector<double>& want) {
+      if (got.size() != want.size()) return false;
+      for (std::size_t i = 0; i < got.size(); ++i)
+        if (std::abs(got[i] - want[i]) > 1e-12) return false;
+      return true;
+    };
+    // Equal weights: as many rounds as searches per thread, rounded up (3 searches, 2 threads: 6 s each of 12).
+    QVERIFY(near(search_budgets({1, 1, 1}, 2, 12), {6, 6, 6}));
+    // A group search of weight 3 and five P1 searches on 2 threads: 8 units, 4 per thread; one thread runs the
+    // group search (9 s) then a P1 search (3 s), the other four P1 searches.
+    QVERIFY(near(search_budgets({3, 1, 1, 1, 1, 1}, 2, 12), {9, 3, 3, 3, 3, 3}));
+    // A search never gets more than the time there is, even alone or beside a light one.
+    QVERIFY(near(search_budgets({3}, 2, 12), {12}));
+    QVERIFY(near(search_budgets({3, 1}, 2, 12), {12, 4}));
+    QVERIFY(near(search_budgets({1, 1}, 1, 10), {5, 5}));
+    QVERIFY(search_budgets({}, 2, 10).empty());
+    QVERIFY_THROWS_EXCEPTION(Error, search_budgets({1, 0}, 2, 10));
+    QVERIFY_THROWS_EXCEPTION(Error, search_budgets({1}, 0, 10));
+  }
   void zCandidatesOfATrueCell() {
     // CoSe2 (pyrite type, Pa-3): 4 formula units in a = 5.843 Å (199.4 Å³). The volume estimate makes Z = 3 the
     // most likely; the true Z = 4 comes second.

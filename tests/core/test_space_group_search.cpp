@@ -36,6 +36,25 @@ ProfileParams sinc2_profile_10_angstrom(const PowderData& data) {
   p0.x = rad_to_deg(0.886 * data.lambda1_angstrom / 10);
   return p0;
 }
+// Rock salt at 10 Å, searched in its fcc primitive cell 2 % too large, with three trial groups and no time limit.
+struct RockSalt10 {
+  Crystal truth = rock_salt(5.64);
+  PowderData data = pattern_10_angstrom(truth);
+  ProfileParams p0 = sinc2_profile_10_angstrom(data);
+  Lattice cell = Lattice::from_parameters(1.02 * 5.64 / std::sqrt(2.0), 1.02 * 5.64 / std::sqrt(2.0),
+                                          1.02 * 5.64 / std::sqrt(2.0), 60, 60, 60);
+  SpaceGroupSearchOptions options = [] {
+    SpaceGroupSearchOptions o;
+    o.time_budget_s = 1e6;
+    o.max_trials = 3;
+    o.refine.refine_profile = false;
+    return o;
+  }();
+  CancelToken cancel;
+  std::vector<SpaceGroupSearchResult> search(const std::vector<int>& content) {
+    return space_group_search(data, cell, content, p0, options, cancel);
+  }
+};
 }  // namespace
 
 class TestSpaceGroupSearch : public QObject {
@@ -133,17 +152,9 @@ class TestSpaceGroupSearch : public QObject {
   // A centred lattice: rock salt from its 10 Å pattern, searched from the fcc primitive cell 2 % too large. The
   // structures are built in the conventional cell and scored in the primitive one: two atoms, Fm-3m.
   void findsRockSaltInTheFccPrimitiveCell() {
-    const Crystal truth = rock_salt(5.64);
-    const PowderData data = pattern_10_angstrom(truth);
-    const ProfileParams p0 = sinc2_profile_10_angstrom(data);
-    const double a = 1.02 * 5.64 / std::sqrt(2.0);
-    SpaceGroupSearchOptions options;
-    options.time_budget_s = 1e6;
-    options.max_trials = 3;
-    options.refine.refine_profile = false;
-    CancelToken cancel;
-    const std::vector<SpaceGroupSearchResult> found =
-        space_group_search(data, Lattice::from_parameters(a, a, a, 60, 60, 60), {11, 17}, p0, options, cancel);
+    RockSalt10 c;
+    const Crystal& truth = c.truth;
+    const std::vector<SpaceGroupSearchResult> found = c.search({11, 17});
     QVERIFY(!found.empty());
     const SpaceGroupSearchResult& best = found.front();
     qInfo() << "best: group" << best.space_group_number << "R_wp" << best.rwp << "atoms" << best.crystal.size();
@@ -153,28 +164,32 @@ class TestSpaceGroupSearch : public QObject {
     QVERIFY(match_structures(truth, best.crystal, MatchTolerances{0.2, 0.3, 5}).matched);
   }
 
+  // Passes of new starts go on while they improve the best fit: rock salt's two atoms have no free coordinate,
+  // so the second pass finds the first pass's fit again and the search stops there (not after 4 passes), far
+  // inside its budget.
+  void furtherPassesStopWhenTheyImproveNothing() {
+    RockSalt10 c;
+    const std::size_t one_pass = c.search({11, 17}).size();
+    c.options.repeat_until_budget = true;
+    const std::vector<SpaceGroupSearchResult> repeated = c.search({11, 17});
+    qInfo() << "results: one pass" << one_pass << "repeated" << repeated.size();
+    QVERIFY(one_pass > 0);
+    QCOMPARE(repeated.size(), 2 * one_pass);
+    QCOMPARE(find_space_group(repeated.front().crystal, 1e-3).number, 225);
+  }
+
   // Three NaCl in rock salt's primitive cell leave no room (Na–Na at least 2.5 Å in 46 Å³): each group takes the
   // next content it can hold, one NaCl, and finds rock salt. Without the fallback nothing has two atoms.
   void aContentTheGroupsCannotHoldFallsBackToTheNext() {
-    const Crystal truth = rock_salt(5.64);
-    const PowderData data = pattern_10_angstrom(truth);
-    const ProfileParams p0 = sinc2_profile_10_angstrom(data);
-    const double a = 1.02 * 5.64 / std::sqrt(2.0);
-    const Lattice cell = Lattice::from_parameters(a, a, a, 60, 60, 60);
-    SpaceGroupSearchOptions options;
-    options.time_budget_s = 1e6;
-    options.max_trials = 3;
-    options.refine.refine_profile = false;
-    CancelToken cancel;
+    RockSalt10 c;
     const std::vector<int> too_many{11, 11, 11, 17, 17, 17};
-    for (const SpaceGroupSearchResult& r : space_group_search(data, cell, too_many, p0, options, cancel))
-      QCOMPARE(r.crystal.size(), std::size_t(6));
-    options.other_contents = {{11, 17}};
-    const std::vector<SpaceGroupSearchResult> found = space_group_search(data, cell, too_many, p0, options, cancel);
+    for (const SpaceGroupSearchResult& r : c.search(too_many)) QCOMPARE(r.crystal.size(), std::size_t(6));
+    c.options.other_contents = {{11, 17}};
+    const std::vector<SpaceGroupSearchResult> found = c.search(too_many);
     QVERIFY(!found.empty());
     QCOMPARE(found.front().crystal.size(), std::size_t(2));
     QCOMPARE(find_space_group(found.front().crystal, 1e-3).number, 225);
-    QVERIFY(match_structures(truth, found.front().crystal, MatchTolerances{0.2, 0.3, 5}).matched);
+    QVERIFY(match_structures(c.truth, found.front().crystal, MatchTolerances{0.2, 0.3, 5}).matched);
   }
 };
 
