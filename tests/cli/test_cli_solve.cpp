@@ -1,7 +1,13 @@
 // `pxrd-diff solve` and `pxrd-diff batch` as a user runs them (classical solver, --no-model): the bundled MnO
-// example, outputs, bad input with exit code 2, a batch that continues past a bad item and resumes.
+// example, outputs, bad input with exit code 2, a batch that continues past a bad item and resumes, and eval-solve
+// on a one-row test split.
 #include <QtTest>
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli_run.hpp"
@@ -91,6 +97,46 @@ class TestCliSolve : public QObject {
       QVERIFY(summary.contains("\"cancelled\": true"));
       QVERIFY(summary.trimmed().endsWith("}"));
     }
+  }
+  // eval-solve end to end on a one-row test split (rock salt NaCl, ideal pattern, classical solver): the item
+  // matches at rank 1, and each candidate carries its R_wp, contact ratio, space group, origin and match flag.
+  void evalSolveWritesPerCandidateDiagnostics() {
+    const std::string dir = (tmp_ + "/mp20").toStdString();
+    std::filesystem::create_directories(dir);
+    std::string cif =
+        "data_NaCl\n_symmetry_space_group_name_H-M 'P 1'\n_cell_length_a 5.64\n_cell_length_b 5.64\n"
+        "_cell_length_c 5.64\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+        "loop_\n_symmetry_equiv_pos_as_xyz\n'x, y, z'\nloop_\n_atom_site_type_symbol\n_atom_site_label\n"
+        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\n";
+    const char* na[] = {"0 0 0", "0 0.5 0.5", "0.5 0 0.5", "0.5 0.5 0"};
+    const char* cl[] = {"0.5 0.5 0.5", "0.5 0 0", "0 0.5 0", "0 0 0.5"};
+    for (int i = 0; i < 4; ++i) {
+      cif += std::string("Na Na") + std::to_string(i) + " " + na[i] + " 1\n";
+      cif += std::string("Cl Cl") + std::to_string(i) + " " + cl[i] + " 1\n";
+    }
+    pxrd::write_file_atomically(dir + "/test.csv", "material_id,cif\nmp-22862,\"" + cif + "\"\n");
+    QCOMPARE(std::system(("xz -f '" + dir + "/test.csv'").c_str()), 0);
+    const QString json = tmp_ + "/eval.json";
+    const auto r = run_pxrd_diff({"eval-solve", "--data", QString::fromStdString(dir), "--count", "1", "--conditions",
+                                  "ideal", "--no-model", "--time-budget", "8", "-k", "3", "-o", json});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject root =
+        QJsonDocument::fromJson(QByteArray::fromStdString(pxrd::read_file(json.toStdString()))).object();
+    const QJsonArray items = root["items"].toArray();
+    QCOMPARE(items.size(), 1);
+    const QJsonObject item = items[0].toObject();
+    QCOMPARE(item["material_id"].toString(), QString("mp-22862"));
+    QCOMPARE(item["match_stol05"].toArray()[0].toInt(), 1);
+    const int n = item["candidates"].toInt();
+    QVERIFY(n >= 1 && n <= 3);
+    for (const char* key : {"candidate_rwp", "candidate_contact", "candidate_space_group", "candidate_matched",
+                            "candidate_origin", "candidate_atoms", "candidate_rwp2"})
+      QVERIFY2(item[key].toArray().size() == n, key);
+    QCOMPARE(item["candidate_space_group"].toArray()[0].toInt(), 225);
+    QCOMPARE(item["candidate_matched"].toArray()[0].toInt(), 1);
+    QVERIFY(item["candidate_rwp"].toArray()[0].toDouble() < 0.05);
+    QVERIFY(item["candidate_contact"].toArray()[0].toDouble() > 1.0);  // Na–Cl 2.82 Å, radii 1.66 + 1.02 Å
+    QVERIFY(!item["candidate_origin"].toArray()[0].toString().isEmpty());
   }
   void batchContinuesAndResumes() {
     const std::string manifest = (tmp_ + "/manifest.csv").toStdString();
