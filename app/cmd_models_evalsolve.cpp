@@ -13,9 +13,9 @@
 
 #include "cmd_models_solve.hpp"
 #include "pxrd/atomic_file.hpp"
-#include "pxrd/json_text.hpp"
 #include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/json_text.hpp"
 #include "pxrd/models/dataset.hpp"
 #include "pxrd/pattern_io.hpp"
 #include "pxrd/simulator.hpp"
@@ -334,12 +334,14 @@ int run_evalsolve(const std::vector<std::string>& argv) {
       };
       const auto finite = [&](double v, int digits) { return std::isfinite(v) ? num(v, digits) : std::string("null"); };
       list("candidate_rwp", r.candidate_rwp.size(), [&](std::size_t c) { return finite(r.candidate_rwp[c], 5); });
-      list("candidate_contact", r.candidate_contact.size(), [&](std::size_t c) { return finite(r.candidate_contact[c], 3); });
+      list("candidate_contact", r.candidate_contact.size(),
+           [&](std::size_t c) { return finite(r.candidate_contact[c], 3); });
       list("candidate_space_group", r.candidate_space_group.size(),
            [&](std::size_t c) { return std::to_string(r.candidate_space_group[c]); });
       list("candidate_matched", r.candidate_matched.size(),
            [&](std::size_t c) { return std::string(r.candidate_matched[c] ? "1" : "0"); });
-      list("candidate_origin", r.candidate_origin.size(), [&](std::size_t c) { return json_quote(r.candidate_origin[c]); });
+      list("candidate_origin", r.candidate_origin.size(),
+           [&](std::size_t c) { return json_quote(r.candidate_origin[c]); });
       j << "]}";
     }
     j << "\n]}\n";
