@@ -322,17 +322,18 @@ int run_evalsolve(const std::vector<std::string>& argv) {
         << ", " << r.match_loose[2] << "], \"match_stol03\": [" << r.match_strict[0] << ", " << r.match_strict[1]
         << ", " << r.match_strict[2] << "], \"rmse\": " << (std::isnan(r.rmse) ? "null" : num(r.rmse, 4))
         << ", \"rwp2_best\": " << (std::isnan(r.rwp2_best) ? "null" : num(r.rwp2_best, 4))
-        << ", \"time_s\": " << num(r.time_s, 2) << ", \"candidates\": " << r.candidates << ", \"primitive_atoms\": " << r.primitive_atoms
-        << ", \"candidate_atoms\": [";
-      for (std::size_t c = 0; c < r.candidate_atoms.size(); ++c) j << (c ? ", " : "") << r.candidate_atoms[c];
-      j << "], \"candidate_rwp2\": [";
-      for (std::size_t c = 0; c < r.candidate_rwp2.size(); ++c)
-        j << (c ? ", " : "") << (std::isfinite(r.candidate_rwp2[c]) ? num(r.candidate_rwp2[c], 4) : "null");
+        << ", \"time_s\": " << num(r.time_s, 2) << ", \"candidates\": " << r.candidates
+        << ", \"primitive_atoms\": " << r.primitive_atoms;
+      // One JSON list per candidate attribute, in rank order.
       const auto list = [&](const char* key, std::size_t n, const auto& item) {
-        j << "], \"" << key << "\": [";
+        j << ", \"" << key << "\": [";
         for (std::size_t c = 0; c < n; ++c) j << (c ? ", " : "") << item(c);
+        j << "]";
       };
       const auto finite = [&](double v, int digits) { return std::isfinite(v) ? num(v, digits) : std::string("null"); };
+      list("candidate_atoms", r.candidate_atoms.size(),
+           [&](std::size_t c) { return std::to_string(r.candidate_atoms[c]); });
+      list("candidate_rwp2", r.candidate_rwp2.size(), [&](std::size_t c) { return finite(r.candidate_rwp2[c], 4); });
       list("candidate_rwp", r.candidate_rwp.size(), [&](std::size_t c) { return finite(r.candidate_rwp[c], 5); });
       list("candidate_contact", r.candidate_contact.size(),
            [&](std::size_t c) { return finite(r.candidate_contact[c], 3); });
@@ -342,7 +343,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
            [&](std::size_t c) { return std::string(r.candidate_matched[c] ? "1" : "0"); });
       list("candidate_origin", r.candidate_origin.size(),
            [&](std::size_t c) { return json_quote(r.candidate_origin[c]); });
-      j << "]}";
+      j << "}";
     }
     j << "\n]}\n";
     write_file_atomically(args.get("-o"), j.str());

@@ -453,8 +453,9 @@ std::vector<SpaceGroupSearchResult> space_group_search(const PowderData& data, c
   double best_before_pass = 1;
   for (int pass = 0; pass < (options.repeat_until_budget ? 4 : 1) && elapsed() <= options.time_budget_s; ++pass) {
     // A pass that improved nothing (0.5 %) found the same minima again (rock salt has no free coordinate): stop.
-    if (pass >= 2 && best_rwp() > (1 - kPassImprovement) * best_before_pass) break;
-    best_before_pass = best_rwp();
+    const double best_now = best_rwp();
+    if (pass >= 2 && best_now > (1 - kPassImprovement) * best_before_pass) break;
+    best_before_pass = best_now;
     for (const Trial& t : trials) {
       if (elapsed() > options.time_budget_s) break;
       cancel.throw_if_cancelled();
