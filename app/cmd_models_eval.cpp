@@ -8,13 +8,17 @@
 #include <iomanip>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "cli.hpp"
 #include "pxrd/atomic_file.hpp"
 #include "pxrd/cell_on_peaks.hpp"
+#include "pxrd/centring.hpp"
+#include "pxrd/composition.hpp"
 #include "pxrd/error.hpp"
+#include "pxrd/indexing.hpp"
 #include "pxrd/parallel.hpp"
 #include "pxrd/simulator.hpp"
 #include "pxrd/models/diffusion.hpp"
@@ -38,12 +42,19 @@ void print_eval_help() {
                "                         2°-broadened peaks with the conditioning peak list) and the\n"
                "                         *_consensus rows (the sample that matches most of the others first,\n"
                "                         weighed with that agreement when there is a pattern, and with\n"
-               "                         the sample's symmetry at 0.5 A)\n"
+               "                         the sample's symmetry at 0.5 A), and the *_consensus_distinct rows\n"
+               "                         (that order with one sample of each structure before any repeat)\n"
                "  --pool P               draw P >= k samples per structure; the raw rows score the first k,\n"
-               "                         the *_ranked rows the k best-agreeing of all P (k)\n"
+               "                         the *_ranked and *_consensus rows order all P and score their\n"
+               "                         first k (k)\n"
                "  --cell-stage           add the pattern_cell rows: every pattern sample's lattice refined on\n"
                "                         the pattern's peak positions (no structure is fitted), then the\n"
                "                         coordinates sampled again in that cell\n"
+               "  --indexed              add the pattern_indexed rows: the pattern indexed classically (peak\n"
+               "                         search and index_peaks on the ideal profile, as the solver does for\n"
+               "                         sharp patterns) and the coordinates sampled in the first indexed\n"
+               "                         primitive cell whose volume fits the model's own samples; items\n"
+               "                         that do not index keep their pattern samples\n"
                "  --oracle-lattice       add the true_lattice rows: coordinates sampled in the true cell (a\n"
                "                         diagnostic upper bound, not a result)\n"
                "  --out FILE             also write the results as JSON\n";
@@ -141,22 +152,25 @@ std::vector<std::vector<double>> pattern_agreement(const std::vector<std::vector
   return agreement;
 }
 
-// Each item's samples in descending order of their keys; stable, so ties keep the sampling order. No sample is
-// changed: this is a ranking, not a refinement.
+// Each item's samples in descending order of their keys; stable, so ties keep the sampling order. With
+// `distinct_tol`, one sample of each distinct structure comes ahead of every repeat (`pxrd::distinct_first`). No
+// sample is changed: this is a ranking, not a refinement.
 std::vector<std::vector<pxrd::Crystal>> order_by(const std::vector<std::vector<pxrd::Crystal>>& samples,
-                                                 const std::vector<std::vector<double>>& keys) {
+                                                 const std::vector<std::vector<double>>& keys, int threads,
+                                                 const pxrd::MatchTolerances* distinct_tol = nullptr) {
   std::vector<std::vector<pxrd::Crystal>> ranked(samples.size());
-  for (std::size_t i = 0; i < samples.size(); ++i) {
+  pxrd::parallel_for(samples.size(), threads, [&](std::size_t i) {
     std::vector<std::size_t> order(samples[i].size());
     for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[i][a] > keys[i][b]; });
+    if (distinct_tol) order = pxrd::distinct_first(samples[i], order, *distinct_tol);
     for (std::size_t j : order) ranked[i].push_back(samples[i][j]);
-  }
+  });
   return ranked;
 }
 
 // Keys that put the mode of each item's samples first (`consensus_key`): the number of the item's other samples
-// each one matches (support), plus kConsensusAgreementWeight × the pattern agreement when there is a pattern
+// each one matches (support, scaled to 19 others), plus kConsensusAgreementWeight × the pattern agreement when there is a pattern
 // (`agreement` not empty), plus kConsensusSymmetryWeight × log2 of its symmetry operations at 0.5 Å. Chosen on the
 // development split (--split monitor, k = 20): support alone 55.2 % @1, + 30 × the 1° agreement 57.5 %; with the 2°
 // agreement 58.7 %, and + 4 × the symmetry 59.9 % @1 (strict tolerance 30.2 → 37.3 %).
@@ -167,10 +181,35 @@ std::vector<std::vector<double>> consensus_keys(const std::vector<std::vector<px
   pxrd::parallel_for(samples.size(), threads, [&](std::size_t i) {
     const std::vector<int> support = pxrd::match_support(samples[i], tol);
     for (std::size_t j = 0; j < support.size(); ++j)
-      keys[i].push_back(pxrd::models::consensus_key(support[j], agreement.empty() ? 0.0 : agreement[i][j],
+      keys[i].push_back(pxrd::models::consensus_key(support[j], samples[i].size() - 1,
+                                                    agreement.empty() ? 0.0 : agreement[i][j],
                                                     pxrd::models::symmetry_order_log2(samples[i][j])));
   });
   return keys;
+}
+
+// The cell a classical indexing of the item's ideal profile offers (the solver's peak search and index_peaks on
+// `ideal_cu_ka_pattern`, the minimum volume as the solver sets it): the Niggli primitive cell of the first solution
+// whose volume is within 0.7–1.4 of `expected_volume_angstrom3` (the median of the model's own samples for the
+// cell content; an indexed cell holding a different number of formula units cannot take these atoms). Only the
+// pattern and the composition are read from `crystal`.
+std::optional<pxrd::Lattice> indexed_cell(const pxrd::Crystal& crystal, double expected_volume_angstrom3,
+                                          const pxrd::CancelToken& cancel) {
+  double atoms_per_formula = 0;
+  const pxrd::Composition reduced = pxrd::Composition::of(crystal).reduced();
+  for (const auto& [element, amount] : reduced.amounts()) atoms_per_formula += amount;
+  const pxrd::PowderData data = pxrd::powder_data_from_pattern(pxrd::ideal_cu_ka_pattern(crystal), 5, 90);
+  std::vector<double> positions;
+  for (const pxrd::ObservedPeak& p : pxrd::find_peaks_for_indexing(data, 40, 1.0)) positions.push_back(p.two_theta_deg);
+  pxrd::IndexingOptions io;
+  io.min_volume_angstrom3 = 6.0 * atoms_per_formula;
+  io.threads = 1;  // the items run in parallel
+  for (const auto& sol : pxrd::index_peaks(positions, data.lambda1_angstrom, io, cancel)) {
+    const pxrd::Lattice primitive = pxrd::primitive_lattice(sol.lattice, pxrd::centring_from_symbol(sol.centring));
+    const double ratio = primitive.volume_angstrom3() / expected_volume_angstrom3;
+    if (ratio > 0.7 && ratio < 1.4) return primitive.niggli_reduced(1e-4);
+  }
+  return std::nullopt;
 }
 
 std::string num(double v, int prec = 4) {
@@ -181,13 +220,13 @@ std::string num(double v, int prec = 4) {
 }
 
 int run_eval(const std::vector<std::string>& argv) {
-  pxrd::cli::Args args(argv, {"--help", "--no-controls", "--no-ranking", "--cell-stage", "--oracle-lattice"});
+  pxrd::cli::Args args(argv, {"--help", "--no-controls", "--no-ranking", "--cell-stage", "--indexed", "--oracle-lattice"});
   if (args.has("--help")) {
     print_eval_help();
     return 0;
   }
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--guidance", "--no-controls",
-                    "--no-ranking", "--pool", "--split", "--cell-stage", "--oracle-lattice", "--out", "--help"});
+                    "--no-ranking", "--pool", "--split", "--cell-stage", "--indexed", "--oracle-lattice", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
@@ -238,10 +277,11 @@ int run_eval(const std::vector<std::string>& argv) {
   struct Variant {
     std::string name;
     int mode;  // 0 right pattern, 1 composition only, 2 wrong pattern (next item's), 3 pattern samples' cells
-               // refined on the peak positions, 4 true cell given
+               // refined on the peak positions, 4 true cell given, 5 the indexed cell
   };
   std::vector<Variant> variants = {{"pattern", 0}};
   if (args.has("--cell-stage")) variants.push_back({"pattern_cell", 3});
+  if (args.has("--indexed")) variants.push_back({"pattern_indexed", 5});
   if (args.has("--oracle-lattice")) variants.push_back({"true_lattice", 4});
   if (!args.has("--no-controls")) {
     variants.push_back({"composition_only", 1});
@@ -266,10 +306,30 @@ int run_eval(const std::vector<std::string>& argv) {
     std::vector<pxrd::models::SampleRequest> reqs(items);
     // Per item, the request index of its first sample (modes 3 and 4 sample one request per cell).
     std::vector<std::size_t> first_request(items);
-    if (v.mode == 3 || v.mode == 4) {
+    // Mode 5: each item's indexed cell (none: the item keeps its pattern samples).
+    std::vector<std::optional<pxrd::Lattice>> indexed(items);
+    if (v.mode == 5) {
+      std::cerr << "indexing: " << items << " ideal patterns\n";
+      std::atomic<int> found{0};
+      pxrd::parallel_for(items, threads, [&](std::size_t i) {
+        std::vector<double> volumes;
+        for (const auto& s : pattern_samples[i]) volumes.push_back(s.lattice.volume_angstrom3());
+        std::nth_element(volumes.begin(), volumes.begin() + volumes.size() / 2, volumes.end());
+        try {
+          indexed[i] = indexed_cell(truth[i], volumes[volumes.size() / 2], cancel);
+        } catch (const std::exception&) {
+          // no cell (or cancelled, checked below): the item keeps its pattern samples
+        }
+        if (indexed[i]) ++found;
+      });
+      cancel.throw_if_cancelled();
+      std::cerr << "indexed: " << found << " of " << items << "\n";
+    }
+    if (v.mode == 3 || v.mode == 4 || v.mode == 5) {
       reqs.clear();
       for (std::size_t i = 0; i < items; ++i) {
         first_request[i] = reqs.size();
+        if (v.mode == 5 && !indexed[i]) continue;
         for (int j = 0; j < pool; ++j) {
           pxrd::models::SampleRequest r;
           for (const auto& s : truth[i].sites) r.atomic_numbers.push_back(s.atomic_number);
@@ -277,6 +337,8 @@ int run_eval(const std::vector<std::string>& argv) {
           r.seed = seed + 1000003ull * i + 7919ull * static_cast<unsigned long long>(j + 1);
           if (v.mode == 4) {
             r.lattice_hint = truth[i].lattice.niggli_reduced(1e-5);
+          } else if (v.mode == 5) {
+            r.lattice_hint = indexed[i];
           } else {
             const pxrd::Lattice& rough = pattern_samples[i][static_cast<std::size_t>(j)].lattice;
             r.lattice_hint = rough;
@@ -293,7 +355,7 @@ int run_eval(const std::vector<std::string>& argv) {
         }
       }
     }
-    for (std::size_t i = 0; i < items && v.mode != 3 && v.mode != 4; ++i) {
+    for (std::size_t i = 0; i < items && v.mode != 3 && v.mode != 4 && v.mode != 5; ++i) {
       for (const auto& s : truth[i].sites) reqs[i].atomic_numbers.push_back(s.atomic_number);
       if (v.mode == 0) reqs[i].condition = conditions[i];
       if (v.mode == 2) reqs[i].condition = conditions[(i + 1) % items];
@@ -304,11 +366,16 @@ int run_eval(const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     auto samples = model->sample(reqs, cancel, progress);
     sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (v.mode == 3 || v.mode == 4) {
+    if (v.mode == 3 || v.mode == 4 || v.mode == 5) {
       sampled += static_cast<long>(reqs.size());
       std::vector<std::vector<pxrd::Crystal>> per_item(items);
-      for (std::size_t i = 0; i < items; ++i)
+      for (std::size_t i = 0; i < items; ++i) {
+        if (v.mode == 5 && !indexed[i]) {
+          per_item[i] = pattern_samples[i];
+          continue;
+        }
         for (int j = 0; j < pool; ++j) per_item[i].push_back(std::move(samples[first_request[i] + j][0]));
+      }
       samples = std::move(per_item);
     } else {
       sampled += static_cast<long>(items) * reqs[0].count;
@@ -322,20 +389,24 @@ int run_eval(const std::vector<std::string>& argv) {
     results.push_back(score(v.name, truth, keep_k(samples), tols, threads, cancel));
     const std::string of_pool = pool > k ? "_of" + std::to_string(pool) : "";
     std::vector<std::vector<double>> agreement;
-    if (v.mode != 1 && v.mode != 4 && !args.has("--no-ranking")) {
+    if (v.mode != 1 && !args.has("--no-ranking")) {
       // The same samples, ranked by agreement with the pattern they were conditioned on.
       std::vector<const pxrd::models::PeakCondition*> condition_of(items);
       for (std::size_t i = 0; i < items; ++i) condition_of[i] = &conditions[v.mode == 2 ? (i + 1) % items : i];
       std::cerr << "ranking: " << v.name << "\n";
       agreement = pattern_agreement(samples, condition_of, pxrd::StickOptions().lambda_angstrom, threads);
-      results.push_back(score(v.name + "_ranked" + of_pool, truth, keep_k(order_by(samples, agreement)), tols, threads, cancel));
+      results.push_back(score(v.name + "_ranked" + of_pool, truth, keep_k(order_by(samples, agreement, threads)), tols, threads, cancel));
     }
-    if ((v.mode == 0 || v.mode == 1) && !args.has("--no-ranking")) {
+    if ((v.mode == 0 || v.mode == 1 || v.mode >= 4) && !args.has("--no-ranking")) {
       // The same samples with their mode first (most matches among the item's other samples), weighed with the
       // pattern agreement when there is a pattern.
       std::cerr << "consensus: " << v.name << "\n";
       const auto keys = consensus_keys(samples, agreement, tols[0].tol, threads);
-      results.push_back(score(v.name + "_consensus" + of_pool, truth, keep_k(order_by(samples, keys)), tols, threads, cancel));
+      results.push_back(score(v.name + "_consensus" + of_pool, truth, keep_k(order_by(samples, keys, threads)), tols, threads, cancel));
+      // The same order with repeats of a structure after one of each (the list a user is shown): match@1 is the
+      // same, match@k can rise when the pool holds more than k samples.
+      results.push_back(score(v.name + "_consensus_distinct" + of_pool, truth,
+                              keep_k(order_by(samples, keys, threads, &tols[0].tol)), tols, threads, cancel));
     }
   }
 

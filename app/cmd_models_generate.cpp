@@ -46,9 +46,10 @@ void print_generate_help() {
                "  --size-angstrom T      crystallite size, if known\n"
                "  --order support|sampled  candidate_01 is the sample that matches most of the others (the mode\n"
                "                         of the samples, weighed with the agreement of its 2°-broadened\n"
-               "                         peaks with the pattern's and its symmetry at 0.5 A), or keep the\n"
-               "                         sampling order (support). Beyond 100 samples only the first\n"
-               "                         20000/n (at least 20) count as supporters\n"
+               "                         peaks with the pattern's and its symmetry at 0.5 A), one sample of\n"
+               "                         each distinct structure before any repeat; or keep the sampling\n"
+               "                         order (support). Beyond 100 samples only the first 20000/n (at\n"
+               "                         least 20) count as supporters\n"
                "Ctrl-C cancels (exit 130).\n";
 }
 
@@ -158,6 +159,7 @@ int run_generate(const std::vector<std::string>& argv) {
   std::vector<int> support(samples.size(), 0);
   const std::size_t supporters = samples.size() <= 100 ? samples.size() : std::max<std::size_t>(20, 20000 / samples.size());
   std::string order_used = order;
+  bool distinct_cancelled = false;
   if (order == "support") {
     progress.report(1.0, "ranking by support");
     try {
@@ -172,7 +174,7 @@ int run_generate(const std::vector<std::string>& argv) {
       peak_match[i] = pxrd::models::peak_match_score(condition, samples[i], lambda);
       agreement[i] = pxrd::models::broadened_peak_agreement(condition, samples[i], lambda);
     }
-  // The key of eval's consensus rows (`consensus_key`): support + 30 × the 2°-broadened agreement with the peak
+  // The key of eval's consensus rows (`consensus_key`): support (scaled to 19 others) + 30 × the 2°-broadened agreement with the peak
   // list + 4 × log2 of the sample's symmetry operations at 0.5 Å (development split, 252 structures: 59.9 % @1,
   // 37.3 % at the strict tolerance; without the symmetry 58.7 % and 30.2 %; docs/benchmarks.md, Model).
   std::vector<double> symmetry_log2(samples.size(), 0.0);
@@ -181,8 +183,18 @@ int run_generate(const std::vector<std::string>& argv) {
   if (order_used == "support") {
     pxrd::parallel_for(samples.size(), threads,
                        [&](std::size_t i) { symmetry_log2[i] = pxrd::models::symmetry_order_log2(samples[i]); });
-    auto key = [&](std::size_t i) { return pxrd::models::consensus_key(support[i], agreement[i], symmetry_log2[i]); };
+    // A sample among the supporters is counted among the others of them; a later one among all of them.
+    auto key = [&](std::size_t i) {
+      return pxrd::models::consensus_key(support[i], i < supporters ? supporters - 1 : supporters, agreement[i],
+                                         symmetry_log2[i]);
+    };
     std::stable_sort(rank.begin(), rank.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
+    // Repeats after one of each structure: the first candidates a user opens are different structures.
+    try {
+      rank = pxrd::distinct_first(samples, rank, pxrd::MatchTolerances{0.3, 0.5, 10}, &cancel);
+    } catch (const pxrd::Cancelled&) {
+      distinct_cancelled = true;  // the key order stands; the command exits as cancelled below
+    }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -217,7 +229,9 @@ int run_generate(const std::vector<std::string>& argv) {
        << ", \"c\": " << p.c_angstrom << ", \"alpha\": " << p.alpha_deg << ", \"beta\": " << p.beta_deg
        << ", \"gamma\": " << p.gamma_deg << ", \"volume\": " << c.lattice.volume_angstrom3()
        << ", \"sample\": " << s + 1;
-    if (order_used == "support") js << ", \"support\": " << support[s] << ", \"symmetry_log2\": " << symmetry_log2[s];
+    if (order_used == "support")
+      js << ", \"support\": " << support[s] << ", \"support_among\": " << (s < supporters ? supporters - 1 : supporters)
+         << ", \"symmetry_log2\": " << symmetry_log2[s];
     // The group the raw sample is close to (0.5 Å, the ranking's tolerance): the structure type it proposes.
     std::string loose_group = "null";  // spglib refuses e.g. atoms closer than the tolerance
     try {
@@ -235,6 +249,10 @@ int run_generate(const std::vector<std::string>& argv) {
   pxrd::cli::release_cancel_on_signals();
   if (order_used != order) {
     std::cerr << "pxrd-diff generate: cancelled while ranking; the samples are written in sampling order\n";
+    return 130;
+  }
+  if (distinct_cancelled) {
+    std::cerr << "pxrd-diff generate: cancelled while ranking; the samples are written by their key, repeats not moved\n";
     return 130;
   }
   return 0;

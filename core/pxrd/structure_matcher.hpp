@@ -44,4 +44,11 @@ MatchResult match_structures(const Crystal& a, const Crystal& b, const MatchTole
 std::vector<int> match_support(const std::vector<Crystal>& structures, const MatchTolerances& tol = {},
                                std::size_t max_reference = 200, const CancelToken* cancel = nullptr, int threads = 1);
 
+// `order` (a ranking of `structures`, best first) with one structure of each kind ahead of every repeat: walking
+// the ranking, a structure that matches none taken before is taken, and the repeats follow in their ranked order.
+// The first entry never moves. A structure the matcher cannot prepare counts as a kind of its own. For lists of
+// candidates, where a repeat in the first k adds nothing. Throws Cancelled when `cancel` fires.
+std::vector<std::size_t> distinct_first(const std::vector<Crystal>& structures, const std::vector<std::size_t>& order,
+                                        const MatchTolerances& tol = {}, const CancelToken* cancel = nullptr);
+
 }  // namespace pxrd

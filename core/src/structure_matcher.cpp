@@ -590,4 +590,25 @@ std::vector<int> match_support(const std::vector<Crystal>& structures, const Mat
   return support;
 }
 
+std::vector<std::size_t> distinct_first(const std::vector<Crystal>& structures, const std::vector<std::size_t>& order,
+                                        const MatchTolerances& tol, const CancelToken* cancel) {
+  std::vector<std::size_t> firsts, repeats;
+  std::vector<MatchPrepared> taken;
+  for (std::size_t i : order) {
+    if (i >= structures.size()) throw Error("distinct_first: index " + std::to_string(i) + " out of range");
+    if (cancel) cancel->throw_if_cancelled();
+    bool repeat = false;
+    try {
+      MatchPrepared prepared = prepare_for_matching(structures[i]);
+      for (const MatchPrepared& t : taken) repeat = repeat || match_prepared(prepared, t, tol, true).matched;
+      if (!repeat) taken.push_back(std::move(prepared));
+    } catch (const Error&) {
+      // a structure the matcher refuses stays a kind of its own
+    }
+    (repeat ? repeats : firsts).push_back(i);
+  }
+  firsts.insert(firsts.end(), repeats.begin(), repeats.end());
+  return firsts;
+}
+
 }  // namespace pxrd

@@ -257,8 +257,9 @@ double symmetry_order_log2(const Crystal& crystal, double symprec_angstrom) {
   }
 }
 
-double consensus_key(int support, double agreement, double symmetry_log2) {
-  return support + kConsensusAgreementWeight * agreement + kConsensusSymmetryWeight * symmetry_log2;
+double consensus_key(int support, std::size_t others, double agreement, double symmetry_log2) {
+  const double scaled_support = support * kConsensusReferenceOthers / static_cast<double>(std::max<std::size_t>(others, 1));
+  return scaled_support + kConsensusAgreementWeight * agreement + kConsensusSymmetryWeight * symmetry_log2;
 }
 
 }  // namespace pxrd::models

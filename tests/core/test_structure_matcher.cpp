@@ -135,6 +135,29 @@ class TestStructureMatcher : public QObject {
     stop.cancel();
     QVERIFY_THROWS_EXCEPTION(pxrd::Cancelled, pxrd::match_support(set, pxrd::MatchTolerances{}, 200, &stop));
   }
+  void distinct_first_puts_repeats_last() {
+    // Rock salt three times (settings and a displaced copy), MnO once, a flat cell once.
+    const pxrd::Crystal nacl = pxrd::read_cif(example_path("NaCl.cif"));
+    pxrd::Crystal moved = nacl;
+    for (auto& s : moved.sites)
+      if (s.element == "Cl") s.frac += Eigen::Vector3d(0.02, 0.01, 0.0);
+    pxrd::Crystal flat = pxrd::primitive_standard_cell(nacl, 0.01);
+    flat.lattice = pxrd::Lattice((Eigen::Matrix3d() << 4, 0, 0, 0, 4, 0, 4, 4, 1e-7).finished());
+    const std::vector<pxrd::Crystal> set = {nacl, pxrd::primitive_standard_cell(nacl, 0.01),
+                                            pxrd::read_cif(example_path("MnO_225.cif")), flat, moved};
+    // Ranked 1, 0, 4, 3, 2: rock salt first, its repeats (0 and 4) after MnO and the flat cell, in ranked order.
+    QCOMPARE(pxrd::distinct_first(set, {1, 0, 4, 3, 2}), (std::vector<std::size_t>{1, 3, 2, 0, 4}));
+    // At a tolerance too tight for the displaced copy, it is a structure of its own.
+    QCOMPARE(pxrd::distinct_first(set, {1, 0, 4, 3, 2}, pxrd::MatchTolerances{0.2, 0.001, 5}),
+             (std::vector<std::size_t>{1, 4, 3, 2, 0}));
+    // Nothing to move, a partial ranking, an empty one.
+    QCOMPARE(pxrd::distinct_first(set, {2, 1}), (std::vector<std::size_t>{2, 1}));
+    QVERIFY(pxrd::distinct_first(set, {}).empty());
+    QVERIFY_THROWS_EXCEPTION(pxrd::Error, pxrd::distinct_first(set, {0, 7}));
+    pxrd::CancelToken stop;
+    stop.cancel();
+    QVERIFY_THROWS_EXCEPTION(pxrd::Cancelled, pxrd::distinct_first(set, {0, 1}, pxrd::MatchTolerances{}, &stop));
+  }
   void match_support_agrees_with_the_full_matcher() {
     // match_support stops at the first alignment within tolerance; its counts must equal those of the full
     // search. Rock salt with displacements up to 0.5 A, a strained cell, and every other copy with random

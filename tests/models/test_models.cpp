@@ -231,9 +231,13 @@ class TestModels : public QObject {
     for (std::size_t i = 0; i < scrambled.sites.size(); ++i)
       scrambled.sites[i].frac += Eigen::Vector3d(shift[i][0], shift[i][1], shift[i][2]);
     QVERIFY(symmetry_order_log2(scrambled) < symmetry_order_log2(off) - 1);
-    // The key adds support, 30 × agreement and 4 × symmetry.
-    QCOMPARE(consensus_key(3, 0.5, 2.0), 3 + 0.5 * kConsensusAgreementWeight + 2.0 * kConsensusSymmetryWeight);
-    QCOMPARE(consensus_key(3, 0.5, 2.0), 26.0);
+    // The key adds support, 30 × agreement and 4 × symmetry; with 19 others (20 samples) the support counts as is.
+    QCOMPARE(consensus_key(3, 19, 0.5, 2.0), 3 + 0.5 * kConsensusAgreementWeight + 2.0 * kConsensusSymmetryWeight);
+    QCOMPARE(consensus_key(3, 19, 0.5, 2.0), 26.0);
+    // Support is scaled to 19 others: 6 of 38 weighs as 3 of 19, 2 of 4 as 9.5 of 19.
+    QCOMPARE(consensus_key(6, 38, 0.5, 2.0), 26.0);
+    QCOMPARE(consensus_key(2, 4, 0.0, 0.0), 9.5);
+    QCOMPARE(consensus_key(0, 0, 0.0, 1.0), 4.0);  // a single sample has no others
   }
 
   void torus_flow_path_math() {

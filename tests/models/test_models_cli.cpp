@@ -135,21 +135,36 @@ class TestModelsCli : public QObject {
       const auto c = pxrd::read_cif((gen + "/" + name).toStdString());
       QCOMPARE(static_cast<int>(c.sites.size()), 2 * z);
     }
-    // By default the mode comes first: the key support + 30 × agreement + 4 × log2(symmetry operations) (support:
-    // matches among the other samples) never rises down the list, and the summary's support and symmetry agree with
-    // the matcher and spglib run on the written candidates.
+    // By default the mode comes first: the key support × 19 / others + 30 × agreement + 4 × log2(symmetry operations)
+    // (support: matches among the other samples) never rises down the list of first samples of each structure, nor
+    // down the repeats after them; the summary's support and symmetry agree with the matcher and spglib run on the
+    // written candidates.
     const auto cands = json["candidates"].toArray();
     std::vector<pxrd::Crystal> written;
     QSet<int> sample_numbers;
+    std::vector<int> firsts;
+    bool repeat_before = false;
     for (int i = 0; i < cands.size(); ++i) {
       written.push_back(pxrd::read_cif((gen + "/" + cands[i].toObject()["file"].toString()).toStdString()));
       sample_numbers.insert(cands[i].toObject()["sample"].toInt());
       auto key = [&](int j) {
         return pxrd::models::consensus_key(cands[j].toObject()["support"].toInt(),
+                                           static_cast<std::size_t>(cands[j].toObject()["support_among"].toInt(-1)),
                                            cands[j].toObject()["agreement"].toDouble(-1e9),
                                            cands[j].toObject()["symmetry_log2"].toDouble(-1e9));
       };
-      if (i > 0) QVERIFY(key(i) <= key(i - 1) + 1e-6);
+      QCOMPARE(cands[i].toObject()["support_among"].toInt(), static_cast<int>(cands.size()) - 1);  // n <= 100: all count
+      bool repeat = false;
+      for (int f : firsts) {
+        try {
+          repeat = repeat || pxrd::match_structures(written.back(), written[std::size_t(f)], {0.3, 0.5, 10}).matched;
+        } catch (const pxrd::Error&) {
+        }
+      }
+      if (!repeat) firsts.push_back(i);
+      QVERIFY(!(repeat_before && !repeat));  // no first of a structure after a repeat
+      if (i > 0 && repeat == repeat_before) QVERIFY(key(i) <= key(i - 1) + 1e-6);
+      repeat_before = repeat;
       QVERIFY(std::abs(cands[i].toObject()["symmetry_log2"].toDouble() - pxrd::models::symmetry_order_log2(written.back())) < 1e-6);
       // The group within 0.5 Å, or null where spglib refuses (this barely trained model puts atoms on top of each
       // other).

@@ -84,7 +84,13 @@ constexpr double kConsensusSymprecAngstrom = 0.5;
 // translations included): 0 for P1, 1 for P-1, 5.58 for Fm-3m in a primitive cell (48). 0 when spglib fails.
 double symmetry_order_log2(const Crystal& crystal, double symprec_angstrom = kConsensusSymprecAngstrom);
 
-// support + kConsensusAgreementWeight × agreement + kConsensusSymmetryWeight × symmetry_log2.
-double consensus_key(int support, double agreement, double symmetry_log2);
+// The weights were chosen with 20 samples, where a sample's support is counted among its 19 others.
+constexpr double kConsensusReferenceOthers = 19.0;
+
+// support × kConsensusReferenceOthers / others + kConsensusAgreementWeight × agreement + kConsensusSymmetryWeight ×
+// symmetry_log2, where `others` is the number of samples the support was counted among. Scaling the support keeps
+// the balance the weights were chosen with for any number of samples (unscaled, 40 samples doubled the support's
+// weight: 56.8 % @1 on the development split, 58.7 % scaled; docs/benchmarks.md, Model).
+double consensus_key(int support, std::size_t others, double agreement, double symmetry_log2);
 
 }  // namespace pxrd::models
