@@ -44,6 +44,9 @@ void print_generate_help() {
                "  --guidance W           classifier-free guidance on the pattern, 1 = off (1)\n"
                "  --wavelength W         radiation of a 2theta file without one (CuKa, MoKa12, 1.5406, ...)\n"
                "  --size-angstrom T      crystallite size, if known\n"
+               "  --pool P               draw P >= n samples, rank them all and write the first n (n);\n"
+               "                         a larger pool gives a surer first candidate and more distinct\n"
+               "                         structures in the n (eval: docs/benchmarks.md, Model)\n"
                "  --order support|sampled  candidate_01 is the sample that matches most of the others (the mode\n"
                "                         of the samples, weighed with the agreement of its 2°-broadened\n"
                "                         peaks with the pattern's and its symmetry at 0.5 A), one sample of\n"
@@ -60,7 +63,7 @@ int run_generate(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--formula", "--z", "-n", "-o", "--out", "--weights", "--device", "--steps", "--seed", "--threads", "--anneal", "--guidance",
-                    "--max-atoms", "--wavelength", "--size-angstrom", "--order", "--help"});
+                    "--max-atoms", "--wavelength", "--size-angstrom", "--order", "--pool", "--help"});
   if (args.positionals().size() != 1)
     throw pxrd::InputError("generate", 0, "give exactly one PATTERN (or '-' for composition only)");
   const std::string pattern_path = args.positionals()[0];
@@ -75,6 +78,10 @@ int run_generate(const std::vector<std::string>& argv) {
   const std::string order = args.get("--order", "support");
   if (order != "support" && order != "sampled")
     throw pxrd::InputError("--order", 0, "unknown order '" + order + "' (support, sampled)");
+  const int pool = static_cast<int>(args.get_int("--pool", n));
+  if (pool < n || pool > 10000) throw pxrd::InputError("--pool", 0, "must be between -n and 10000");
+  if (pool != n && order == "sampled")
+    throw pxrd::InputError("--pool", 0, "a pool larger than -n needs --order support (which ranks it)");
 
   // The condition.
   pxrd::models::PeakCondition condition;
@@ -148,7 +155,7 @@ int run_generate(const std::vector<std::string>& argv) {
   // z multiplies the reduced formula (it equals the given formula's own Z unless --z or the enumeration chose).
   request.atomic_numbers = pxrd::models::cell_content(reduced, z);
   request.condition = condition;
-  request.count = n;
+  request.count = pool;
   request.seed = seed;
   const auto samples = model->sample({request}, cancel, progress)[0];
   // The mode first: on the development split it is right about 55 % of the time against 40 % for the first sample
@@ -212,8 +219,10 @@ int run_generate(const std::vector<std::string>& argv) {
        << "}";
   js << "],\n  \"condition\": " << pxrd::json_quote(condition_source) << ",\n  \"peaks\": " << condition.peaks.size()
      << ",\n  \"wavelength_angstrom\": " << lambda << ",\n  \"steps\": " << steps << ",\n  \"seed\": " << seed
-     << ",\n  \"seconds\": " << seconds << ",\n  \"order\": " << pxrd::json_quote(order_used) << ",\n  \"candidates\": [\n";
-  for (std::size_t i = 0; i < samples.size(); ++i) {
+     << ",\n  \"seconds\": " << seconds << ",\n  \"order\": " << pxrd::json_quote(order_used) << ",\n  \"pool\": " << pool
+     << ",\n  \"candidates\": [\n";
+  const std::size_t listed = std::min(samples.size(), static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < listed; ++i) {
     char name[48];
     std::snprintf(name, sizeof name, "candidate_%02zu.cif", i + 1);
     const std::size_t s = rank[i];
@@ -240,12 +249,12 @@ int run_generate(const std::vector<std::string>& argv) {
     }
     js << ", \"loose_space_group\": " << loose_group;
     if (condition.has_pattern()) js << ", \"peak_match\": " << peak_match[s] << ", \"agreement\": " << agreement[s];
-    js << "}" << (i + 1 < samples.size() ? "," : "") << "\n";
+    js << "}" << (i + 1 < listed ? "," : "") << "\n";
   }
   js << "  ]\n}\n";
   pxrd::write_file_atomically(out_dir + "/summary.json", js.str());
-  std::cout << samples.size() << " samples of " << request.atomic_numbers.size() << " atoms (Z = " << z << ") in "
-            << seconds << " s written to " << out_dir << "\n";
+  std::cout << listed << (samples.size() > listed ? " of " + std::to_string(samples.size()) : std::string()) << " samples of "
+            << request.atomic_numbers.size() << " atoms (Z = " << z << ") in " << seconds << " s written to " << out_dir << "\n";
   pxrd::cli::release_cancel_on_signals();
   if (order_used != order) {
     std::cerr << "pxrd-diff generate: cancelled while ranking; the samples are written in sampling order\n";

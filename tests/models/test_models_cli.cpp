@@ -198,6 +198,30 @@ class TestModelsCli : public QObject {
     QCOMPARE(run({"generate", "-", "--formula", "CsCl", "-n", "1", "-o", dir_.filePath("gen4"), "--order", "best",
                   "--weights", dir_.filePath("run/weights.pt")}),
              2);
+    // --pool 5 with -n 2 ranks the same 5 samples as -n 5 and writes only the first 2 of that ranking.
+    auto candidates_of = [&](const QStringList& extra, const QString& name) {
+      QStringList a = {"generate", "-", "--formula", "CsCl", "--z", "1", "-o", dir_.filePath(name), "--weights",
+                       dir_.filePath("run/weights.pt"), "--steps", "3", "--threads", "1"};
+      a += extra;
+      if (run(a) != 0) return QJsonObject();
+      QFile f(dir_.filePath(name + "/summary.json"));
+      return f.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(f.readAll()).object() : QJsonObject();
+    };
+    const QJsonObject all5 = candidates_of({"-n", "5"}, "gen5"), top2 = candidates_of({"-n", "2", "--pool", "5"}, "gen6");
+    QCOMPARE(all5["candidates"].toArray().size(), 5);
+    QCOMPARE(top2["candidates"].toArray().size(), 2);
+    QCOMPARE(top2["pool"].toInt(), 5);
+    for (int i = 0; i < 2; ++i)
+      QCOMPARE(top2["candidates"].toArray()[i].toObject()["sample"].toInt(),
+               all5["candidates"].toArray()[i].toObject()["sample"].toInt());
+    QVERIFY(!QFile::exists(dir_.filePath("gen6/candidate_03.cif")));
+    // A pool smaller than -n, or one that --order sampled would not rank, is refused.
+    QCOMPARE(run({"generate", "-", "--formula", "CsCl", "-n", "3", "--pool", "2", "-o", dir_.filePath("gen7"),
+                  "--weights", dir_.filePath("run/weights.pt")}),
+             2);
+    QCOMPARE(run({"generate", "-", "--formula", "CsCl", "-n", "2", "--pool", "5", "--order", "sampled", "-o",
+                  dir_.filePath("gen7"), "--weights", dir_.filePath("run/weights.pt")}),
+             2);
   }
 
   void eval_solve_reports_every_candidate() {
