@@ -359,7 +359,7 @@ int run_eval(const std::vector<std::string>& argv) {
       for (const auto& s : truth[i].sites) reqs[i].atomic_numbers.push_back(s.atomic_number);
       if (v.mode == 0) reqs[i].condition = conditions[i];
       if (v.mode == 2) reqs[i].condition = conditions[(i + 1) % items];
-      reqs[i].count = v.mode == 1 ? k : pool;
+      reqs[i].count = pool;  // every variant ranks a pool of the same size
       reqs[i].seed = seed + 1000003ull * i;  // the same noise in every variant
     }
     std::cerr << "sampling: " << v.name << "\n";
