@@ -195,9 +195,7 @@ std::vector<std::vector<double>> consensus_keys(const std::vector<std::vector<px
 // pattern and the composition are read from `crystal`.
 std::optional<pxrd::Lattice> indexed_cell(const pxrd::Crystal& crystal, double expected_volume_angstrom3,
                                           const pxrd::CancelToken& cancel) {
-  double atoms_per_formula = 0;
-  const pxrd::Composition reduced = pxrd::Composition::of(crystal).reduced();
-  for (const auto& [element, amount] : reduced.amounts()) atoms_per_formula += amount;
+  const double atoms_per_formula = pxrd::Composition::of(crystal).reduced().total_atoms();
   const pxrd::PowderData data = pxrd::powder_data_from_pattern(pxrd::ideal_cu_ka_pattern(crystal), 5, 90);
   std::vector<double> positions;
   for (const pxrd::ObservedPeak& p : pxrd::find_peaks_for_indexing(data, 40, 1.0)) positions.push_back(p.two_theta_deg);

@@ -165,12 +165,16 @@ int run_generate(const std::vector<std::string>& argv) {
   // A Ctrl-C here keeps the samples: they are written in sampling order, then the command exits as cancelled.
   std::vector<int> support(samples.size(), 0);
   const std::size_t supporters = samples.size() <= 100 ? samples.size() : std::max<std::size_t>(20, 20000 / samples.size());
+  // How many samples a sample's support was counted among: a supporter among the other supporters, a later one
+  // among all of them.
+  const auto support_among = [&](std::size_t i) { return i < supporters ? supporters - 1 : supporters; };
+  const pxrd::MatchTolerances loose{0.3, 0.5, 10};
   std::string order_used = order;
   bool distinct_cancelled = false;
   if (order == "support") {
     progress.report(1.0, "ranking by support");
     try {
-      support = pxrd::match_support(samples, pxrd::MatchTolerances{0.3, 0.5, 10}, supporters, &cancel, threads);
+      support = pxrd::match_support(samples, loose, supporters, &cancel, threads);
     } catch (const pxrd::Cancelled&) {
       order_used = "sampled (ranking cancelled)";
     }
@@ -190,10 +194,8 @@ int run_generate(const std::vector<std::string>& argv) {
   if (order_used == "support") {
     pxrd::parallel_for(samples.size(), threads,
                        [&](std::size_t i) { symmetry_log2[i] = pxrd::models::symmetry_order_log2(samples[i]); });
-    // A sample among the supporters is counted among the others of them; a later one among all of them.
     auto key = [&](std::size_t i) {
-      return pxrd::models::consensus_key(support[i], i < supporters ? supporters - 1 : supporters, agreement[i],
-                                         symmetry_log2[i]);
+      return pxrd::models::consensus_key(support[i], support_among(i), agreement[i], symmetry_log2[i]);
     };
     std::stable_sort(rank.begin(), rank.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
     // Repeats after one of each structure: the first candidates a user opens are different structures. Among the
@@ -201,7 +203,7 @@ int run_generate(const std::vector<std::string>& argv) {
     try {
       const std::size_t head = std::min<std::size_t>(rank.size(), 100);
       const std::vector<std::size_t> distinct = pxrd::distinct_first(
-          samples, std::vector<std::size_t>(rank.begin(), rank.begin() + head), pxrd::MatchTolerances{0.3, 0.5, 10}, &cancel);
+          samples, std::vector<std::size_t>(rank.begin(), rank.begin() + head), loose, &cancel);
       std::copy(distinct.begin(), distinct.end(), rank.begin());
     } catch (const pxrd::Cancelled&) {
       distinct_cancelled = true;  // the key order stands; the command exits as cancelled below
@@ -243,7 +245,7 @@ int run_generate(const std::vector<std::string>& argv) {
        << ", \"gamma\": " << p.gamma_deg << ", \"volume\": " << c.lattice.volume_angstrom3()
        << ", \"sample\": " << s + 1;
     if (order_used == "support")
-      js << ", \"support\": " << support[s] << ", \"support_among\": " << (s < supporters ? supporters - 1 : supporters)
+      js << ", \"support\": " << support[s] << ", \"support_among\": " << support_among(s)
          << ", \"symmetry_log2\": " << symmetry_log2[s];
     // The group the raw sample is close to (0.5 Å, the ranking's tolerance): the structure type it proposes.
     std::string loose_group = "null";  // spglib refuses e.g. atoms closer than the tolerance
