@@ -37,6 +37,10 @@ void print_eval_help() {
                "  --steps S (50)  --seed N (1)  --threads T (0: all cores)  --device auto|cpu|cuda\n"
                "  --anneal A             coordinate velocity × (1 + A·t) while sampling (3)\n"
                "  --guidance W           classifier-free guidance on the pattern, 1 = off (1)\n"
+               "  --steer T [T ...]      pattern steering at these flow times in (0,1): the particles of an item\n"
+               "                         are scored by the agreement of the structure each heads for, and all\n"
+               "                         but the best are replaced by re-noised copies of the best (off)\n"
+               "  --steer-keep F         fraction of the particles kept at each steering time (0.5)\n"
                "  --no-controls          skip the composition-only and wrong-pattern controls\n"
                "  --no-ranking           skip the *_ranked rows (samples ordered by agreement of their\n"
                "                         2°-broadened peaks with the conditioning peak list) and the\n"
@@ -224,7 +228,7 @@ int run_eval(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--guidance", "--no-controls",
-                    "--no-ranking", "--pool", "--split", "--cell-stage", "--indexed", "--oracle-lattice", "--out", "--help"});
+                    "--steer", "--steer-keep", "--no-ranking", "--pool", "--split", "--cell-stage", "--indexed", "--oracle-lattice", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
@@ -258,6 +262,14 @@ int run_eval(const std::vector<std::string>& argv) {
   const double guidance = args.get_double("--guidance", 1.0);
   model->set_coordinate_anneal(anneal);
   model->set_pattern_guidance(guidance);
+  std::vector<double> steer_times;
+  std::string steer_list;  // for the JSON
+  for (const std::string& t : args.get_list("--steer")) {
+    steer_times.push_back(pxrd::cli::parse_double(t, "--steer"));
+    steer_list += (steer_list.empty() ? "" : ", ") + num(steer_times.back(), 6);
+  }
+  const double steer_keep = args.get_double("--steer-keep", 0.5);
+  model->set_pattern_steering(steer_times, steer_keep);
   auto test = split == "test" ? pxrd::models::load_test_set(data, n)
                               : pxrd::models::load_monitor_set(data, pxrd::models::kDefaultMonitorStride);
   if (test.size() > static_cast<std::size_t>(n)) test.resize(static_cast<std::size_t>(n));
@@ -416,7 +428,8 @@ int run_eval(const std::vector<std::string>& argv) {
         << ("RMSE@" + std::to_string(k)) << "median V/V_true\n";
   js << "{\n  \"model\": \"" << model->id() << "\",\n  \"split\": \"" << split << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
      << ",\n  \"pool\": " << pool << ",\n  \"steps\": " << steps << ",\n  \"anneal\": " << num(anneal, 6)
-     << ",\n  \"guidance\": " << num(guidance, 6) << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
+     << ",\n  \"guidance\": " << num(guidance, 6) << ",\n  \"steer_times\": [" << steer_list
+     << "],\n  \"steer_keep\": " << num(steer_keep, 6) << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
      << ",\n  \"candidates_per_second\": " << num(sampled / std::max(1e-9, sample_seconds), 6) << ",\n  \"results\": [\n";
   for (std::size_t c = 0; c < results.size(); ++c) {
     const auto& r = results[c];

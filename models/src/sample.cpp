@@ -10,11 +10,22 @@
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/parallel.hpp"
+#include "pxrd/simulator.hpp"
+#include <tuple>
 
 namespace pxrd::models {
 
 using namespace detail;
 using torch::Tensor;
+
+namespace {
+// The wavelength of the 2θ grid on which a peak list given in Q is compared: Cu Kα unless its window reaches further.
+double agreement_lambda(const PeakCondition& condition) {
+  const double cu = StickOptions().lambda_angstrom;
+  const double reach_inv_angstrom = 4 * M_PI / cu;
+  return condition.q_max_inv_angstrom > reach_inv_angstrom ? 0.999 * 4 * M_PI / condition.q_max_inv_angstrom : cu;
+}
+}  // namespace
 
 struct Model::Impl {
   Denoiser net{nullptr};
@@ -25,6 +36,8 @@ struct Model::Impl {
   int threads = 0;
   double anneal = kDefaultCoordinateAnneal;
   double guidance = 1.0;
+  std::vector<double> steer_times;  // flow times at which pattern steering resamples the particles
+  double steer_keep = 0.5;
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -73,6 +86,14 @@ void Model::set_coordinate_anneal(double slope) {
   if (!(slope >= 0 && slope <= 100)) throw InputError("--anneal", 0, "must be between 0 and 100");
   impl_->anneal = slope;
 }
+void Model::set_pattern_steering(const std::vector<double>& times, double keep_fraction) {
+  for (double t : times)
+    if (!(t > 0 && t < 1)) throw InputError("--steer", 0, "steering times must lie strictly between 0 and 1");
+  if (!(keep_fraction > 0 && keep_fraction <= 1)) throw InputError("--steer-keep", 0, "must be in (0, 1]");
+  impl_->steer_times = times;
+  std::sort(impl_->steer_times.begin(), impl_->steer_times.end());
+  impl_->steer_keep = keep_fraction;
+}
 void Model::set_pattern_guidance(double weight) {
   if (!(weight >= 0 && weight <= 10)) throw InputError("--guidance", 0, "must be between 0 and 10");
   impl_->guidance = weight;
@@ -111,10 +132,90 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
   torch::set_num_threads(1);
   std::mutex progress_mutex;
   std::atomic<std::size_t> samples_done{0};
-  auto run_chunk = [&](std::size_t start) {
+  // Pattern steering (sequential Monte Carlo on the pattern agreement): at each steering time the clean structure
+  // each particle heads for, x1 ≈ x_t + (1 − t)·v, is scored against its request's peak list; the lowest-scoring
+  // particles are replaced by copies of the best, each put back on the flow path at time t with fresh noise, so the
+  // copies spread around their donor's structure. Only particles whose request has a pattern take part.
+  auto steer_particles = [&](Batch& b, const Tensor& vf, const Tensor& vl, const Tensor& given, float t,
+                             std::size_t start, std::size_t end, const std::vector<BatchItem>& items) {
+    Tensor x1 = b.frac_t + (1 - t) * vf;
+    x1 = (x1 - torch::floor(x1)).to(torch::kCPU).contiguous();
+    const Tensor l1 = torch::where(given, b.lat_t, b.lat_t + (1 - t) * vl).to(torch::kCPU).contiguous();
+    const Tensor l1_raw = (l1.to(net->lat_std.device()) * net->lat_std + net->lat_mean).to(torch::kCPU).to(torch::kFloat64).contiguous();
+    Tensor frac_now = b.frac_t.to(torch::kCPU).contiguous().clone();
+    Tensor lat_now = b.lat_t.to(torch::kCPU).contiguous().clone();
+    const Tensor given_c = given.to(torch::kCPU).contiguous();
+    const float* x1p = x1.data_ptr<float>();
+    const float* l1p = l1.data_ptr<float>();
+    const double* l1r = l1_raw.data_ptr<double>();
+    float* fx = frac_now.data_ptr<float>();
+    float* lx = lat_now.data_ptr<float>();
+    const bool* gp = given_c.data_ptr<bool>();
+    const std::size_t count = end - start;
+    std::vector<std::size_t> first_atom(count + 1, 0);
+    for (std::size_t i = 0; i < count; ++i) first_atom[i + 1] = first_atom[i] + items[i].atomic_numbers.size();
+    std::vector<double> score(count, -1.0);
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& req = requests[jobs[start + i].request];
+      if (!req.condition.has_pattern()) continue;
+      const int n = static_cast<int>(req.atomic_numbers.size());
+      try {
+        Crystal c;
+        LatticeCode raw;
+        for (int j = 0; j < 6; ++j) raw[j] = l1r[i * 6 + j];
+        c.lattice = req.lattice_hint ? *req.lattice_hint : lattice_from_raw_code(raw, n);
+        for (int a = 0; a < n; ++a) {
+          Site site;
+          site.atomic_number = req.atomic_numbers[a];
+          site.element = element_symbol(site.atomic_number);
+          const std::size_t m = first_atom[i] + a;
+          site.frac = Eigen::Vector3d(x1p[m * 3], x1p[m * 3 + 1], x1p[m * 3 + 2]);
+          c.sites.push_back(std::move(site));
+        }
+        score[i] = broadened_peak_agreement(req.condition, c, agreement_lambda(req.condition));
+      } catch (const std::exception&) {
+        score[i] = -1.0;  // a lattice that cannot be built loses
+      }
+    }
+    bool changed = false;
+    for (std::size_t g0 = 0; g0 < count;) {
+      std::size_t g1 = g0;
+      while (g1 < count && jobs[start + g1].request == jobs[start + g0].request) ++g1;
+      const auto& req = requests[jobs[start + g0].request];
+      if (req.condition.has_pattern() && g1 - g0 > 1) {
+        std::vector<std::size_t> order;
+        for (std::size_t i = g0; i < g1; ++i) order.push_back(i);
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t c) { return score[a] > score[c]; });
+        const std::size_t keep = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(impl_->steer_keep * order.size())));
+        for (std::size_t r = keep; r < order.size(); ++r) {
+          const std::size_t loser = order[r], donor = order[(r - keep) % keep];
+          std::mt19937_64 rng(mix_seed(mix_seed(req.seed, 0x57eeull + static_cast<uint64_t>(t * 1000)),
+                                       static_cast<uint64_t>(jobs[start + loser].index)));
+          std::uniform_real_distribution<float> u01(0.f, 1.f);
+          std::normal_distribution<float> n01(0.f, 1.f);
+          for (std::size_t q = 0; q < 3 * req.atomic_numbers.size(); ++q) {
+            const float x0 = u01(rng);
+            float d = x1p[first_atom[donor] * 3 + q] - x0;
+            d -= std::round(d);
+            float x = x0 + t * d;
+            fx[first_atom[loser] * 3 + q] = x - std::floor(x);
+          }
+          if (!gp[loser])
+            for (int j = 0; j < 6; ++j) lx[loser * 6 + j] = (1 - t) * n01(rng) + t * l1p[donor * 6 + j];
+          changed = true;
+        }
+      }
+      g0 = g1;
+    }
+    if (changed) {
+      b.frac_t = frac_now.to(b.frac_t.device());
+      b.lat_t = lat_now.to(b.lat_t.device());
+    }
+    return changed;
+  };
+  auto run_chunk = [&](std::size_t start, std::size_t end) {
     torch::NoGradGuard worker_ng;
     cancel.throw_if_cancelled();
-    const std::size_t end = std::min(jobs.size(), start + chunk);
     std::vector<BatchItem> items(end - start);
     for (std::size_t k = start; k < end; ++k) {
       const auto& req = requests[jobs[k].request];
@@ -146,9 +247,7 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
       unconditioned = to_tensors(make_host_batch(bare), impl_->device);
     }
     const float dt = 1.0f / S;
-    for (int s = 0; s < S; ++s) {
-      cancel.throw_if_cancelled();
-      b.t = torch::full({b.B}, s * dt, b.frac_t.options());
+    auto velocity = [&]() {
       auto [vf, vl] = net->forward(b);
       if (guided) {
         unconditioned.t = b.t;
@@ -157,6 +256,17 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
         auto [uf, ul] = net->forward(unconditioned);
         vf = uf + w * (vf - uf);
         vl = ul + w * (vl - ul);
+      }
+      return std::make_pair(vf, vl);
+    };
+    std::size_t next_steer = 0;
+    for (int s = 0; s < S; ++s) {
+      cancel.throw_if_cancelled();
+      b.t = torch::full({b.B}, s * dt, b.frac_t.options());
+      auto [vf, vl] = velocity();
+      if (next_steer < impl_->steer_times.size() && s * dt >= impl_->steer_times[next_steer]) {
+        while (next_steer < impl_->steer_times.size() && s * dt >= impl_->steer_times[next_steer]) ++next_steer;
+        if (steer_particles(b, vf, vl, given, s * dt, start, end, items)) std::tie(vf, vl) = velocity();
       }
       Tensor f = b.frac_t + dt * static_cast<float>(1.0 + impl_->anneal * s * dt) * vf;
       b.frac_t = f - torch::floor(f);
@@ -190,8 +300,18 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
       out[jobs[k].request][jobs[k].index] = std::move(c);
     }
   };
-  const std::size_t chunks = (jobs.size() + chunk - 1) / chunk;
-  parallel_for(chunks, static_cast<int>(workers), [&](std::size_t i) { run_chunk(i * chunk); });
+  // Steering resamples among the particles of one request, so each request is then one chunk.
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (std::size_t a = 0; a < jobs.size();) {
+    std::size_t e = std::min(jobs.size(), a + chunk);
+    if (!impl_->steer_times.empty()) {
+      e = a;
+      while (e < jobs.size() && jobs[e].request == jobs[a].request) ++e;
+    }
+    ranges.emplace_back(a, e);
+    a = e;
+  }
+  parallel_for(ranges.size(), static_cast<int>(workers), [&](std::size_t i) { run_chunk(ranges[i].first, ranges[i].second); });
   return out;
 }
 

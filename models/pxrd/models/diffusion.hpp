@@ -97,6 +97,10 @@ class Model {
   // Classifier-free guidance weight on the pattern (1 = plain conditional sampling, 0 = composition only); costs a
   // second network call per step when ≠ 1.
   void set_pattern_guidance(double weight);
+  // Pattern steering: at each of `times` (flow time in (0,1)) the particles of a request that has a pattern are
+  // scored by the 2°-broadened agreement of the structure they head for, and all but the best `keep_fraction` are
+  // replaced by re-noised copies of the best. Empty = off (the default).
+  void set_pattern_steering(const std::vector<double>& times, double keep_fraction);
   // Intra-op threads used while sampling (0: all cores).
   void set_threads(int threads);
   // One result list per request, `count` crystals each. Deterministic for a given seed.
