@@ -4,6 +4,7 @@
 #include <mutex>
 #include <cmath>
 #include <thread>
+#include <tuple>
 
 #include "lattice_code.hpp"
 #include "network.hpp"
@@ -11,7 +12,6 @@
 #include "pxrd/error.hpp"
 #include "pxrd/parallel.hpp"
 #include "pxrd/simulator.hpp"
-#include <tuple>
 
 namespace pxrd::models {
 
@@ -24,6 +24,25 @@ double agreement_lambda(const PeakCondition& condition) {
   const double cu = StickOptions().lambda_angstrom;
   const double reach_inv_angstrom = 4 * M_PI / cu;
   return condition.q_max_inv_angstrom > reach_inv_angstrom ? 0.999 * 4 * M_PI / condition.q_max_inv_angstrom : cu;
+}
+
+// The crystal of one request from the sampler's arrays: its 6 raw lattice-code values (ignored when the request
+// gives the lattice) and 3 fractional coordinates per atom.
+Crystal crystal_from_state(const SampleRequest& req, const double* raw_code, const float* frac) {
+  const int n = static_cast<int>(req.atomic_numbers.size());
+  Crystal c;
+  LatticeCode raw;
+  for (int i = 0; i < 6; ++i) raw[i] = raw_code[i];
+  c.lattice = req.lattice_hint ? *req.lattice_hint : lattice_from_raw_code(raw, n);
+  for (int a = 0; a < n; ++a) {
+    Site s;
+    s.atomic_number = req.atomic_numbers[a];
+    s.element = element_symbol(s.atomic_number);
+    s.frac = Eigen::Vector3d(frac[a * 3], frac[a * 3 + 1], frac[a * 3 + 2]);
+    s.label = s.element + std::to_string(a + 1);
+    c.sites.push_back(std::move(s));
+  }
+  return c;
 }
 }  // namespace
 
@@ -140,8 +159,9 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
                              std::size_t start, std::size_t end, const std::vector<BatchItem>& items) {
     Tensor x1 = b.frac_t + (1 - t) * vf;
     x1 = (x1 - torch::floor(x1)).to(torch::kCPU).contiguous();
-    const Tensor l1 = torch::where(given, b.lat_t, b.lat_t + (1 - t) * vl).to(torch::kCPU).contiguous();
-    const Tensor l1_raw = (l1.to(net->lat_std.device()) * net->lat_std + net->lat_mean).to(torch::kCPU).to(torch::kFloat64).contiguous();
+    const Tensor l1_device = torch::where(given, b.lat_t, b.lat_t + (1 - t) * vl);
+    const Tensor l1 = l1_device.to(torch::kCPU).contiguous();
+    const Tensor l1_raw = (l1_device * net->lat_std + net->lat_mean).to(torch::kCPU).to(torch::kFloat64).contiguous();
     Tensor frac_now = b.frac_t.to(torch::kCPU).contiguous().clone();
     Tensor lat_now = b.lat_t.to(torch::kCPU).contiguous().clone();
     const Tensor given_c = given.to(torch::kCPU).contiguous();
@@ -158,20 +178,8 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
     for (std::size_t i = 0; i < count; ++i) {
       const auto& req = requests[jobs[start + i].request];
       if (!req.condition.has_pattern()) continue;
-      const int n = static_cast<int>(req.atomic_numbers.size());
       try {
-        Crystal c;
-        LatticeCode raw;
-        for (int j = 0; j < 6; ++j) raw[j] = l1r[i * 6 + j];
-        c.lattice = req.lattice_hint ? *req.lattice_hint : lattice_from_raw_code(raw, n);
-        for (int a = 0; a < n; ++a) {
-          Site site;
-          site.atomic_number = req.atomic_numbers[a];
-          site.element = element_symbol(site.atomic_number);
-          const std::size_t m = first_atom[i] + a;
-          site.frac = Eigen::Vector3d(x1p[m * 3], x1p[m * 3 + 1], x1p[m * 3 + 2]);
-          c.sites.push_back(std::move(site));
-        }
+        const Crystal c = crystal_from_state(req, l1r + i * 6, x1p + first_atom[i] * 3);
         score[i] = broadened_peak_agreement(req.condition, c, agreement_lambda(req.condition));
       } catch (const std::exception&) {
         score[i] = -1.0;  // a lattice that cannot be built loses
@@ -279,22 +287,11 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
     const Tensor lat = (b.lat_t * net->lat_std + net->lat_mean).to(torch::kCPU).to(torch::kFloat64).contiguous();
     const float* fp = frac.data_ptr<float>();
     const double* lp = lat.data_ptr<double>();
-    int64_t atom = 0;
+    std::size_t atom = 0;
     for (std::size_t k = start; k < end; ++k) {
       const auto& req = requests[jobs[k].request];
-      const int n = static_cast<int>(req.atomic_numbers.size());
-      Crystal c;
-      LatticeCode raw;
-      for (int i = 0; i < 6; ++i) raw[i] = lp[(k - start) * 6 + i];
-      c.lattice = req.lattice_hint ? *req.lattice_hint : lattice_from_raw_code(raw, n);
-      for (int a = 0; a < n; ++a, ++atom) {
-        Site s;
-        s.atomic_number = req.atomic_numbers[a];
-        s.element = element_symbol(s.atomic_number);
-        s.frac = Eigen::Vector3d(fp[atom * 3], fp[atom * 3 + 1], fp[atom * 3 + 2]);
-        s.label = s.element + std::to_string(a + 1);
-        c.sites.push_back(std::move(s));
-      }
+      Crystal c = crystal_from_state(req, lp + (k - start) * 6, fp + atom * 3);
+      atom += req.atomic_numbers.size();
       c.wrap_to_unit_cell();
       c.source = id();
       out[jobs[k].request][jobs[k].index] = std::move(c);
