@@ -30,7 +30,9 @@ void print_eval_help() {
   std::cout << "usage: pxrd-diff eval --data DIR [--weights PATH] [-n 100] [-k 20] [options]\n"
                "  --data DIR             MP-20 folder holding test.csv.xz\n"
                "  --weights PATH         model weights (default: the repository's models/weights/mp20_flow.pt)\n"
-               "  -n N                   first N structures of the split (100)\n"
+               "  -n N                   N structures of the split (100)\n"
+               "  --first I              start at the split's I-th structure, counting from 0 (0): a larger\n"
+               "                         sample in pieces, e.g. -n 500 then --first 500 -n 1500\n"
                "  --split test|monitor   test.csv.xz (the default, for reporting), or the 252 val crystals the\n"
                "                         model's training held out (for tuning sampling options)\n"
                "  -k K                   samples per structure (20)\n"
@@ -228,7 +230,7 @@ int run_eval(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--guidance", "--no-controls",
-                    "--steer", "--steer-keep", "--no-ranking", "--pool", "--split", "--cell-stage", "--indexed", "--oracle-lattice", "--out", "--help"});
+                    "--steer", "--steer-keep", "--no-ranking", "--pool", "--split", "--first", "--cell-stage", "--indexed", "--oracle-lattice", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
@@ -238,6 +240,8 @@ int run_eval(const std::vector<std::string>& argv) {
   int threads = static_cast<int>(args.get_int("--threads", 0));
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (n < 2 || k < 1) throw pxrd::InputError("-n/-k", 0, "need n >= 2 and k >= 1");
+  const int first = static_cast<int>(args.get_int("--first", 0));
+  if (first < 0) throw pxrd::InputError("--first", 0, "must not be negative");
   const int pool = static_cast<int>(args.get_int("--pool", k));
   if (pool < k) throw pxrd::InputError("--pool", 0, "the pool must hold at least k samples");
   const std::string split = args.get("--split", "test");
@@ -270,10 +274,12 @@ int run_eval(const std::vector<std::string>& argv) {
   }
   const double steer_keep = args.get_double("--steer-keep", 0.5);
   model->set_pattern_steering(steer_times, steer_keep);
-  auto test = split == "test" ? pxrd::models::load_test_set(data, n)
+  auto test = split == "test" ? pxrd::models::load_test_set(data, first + n)
                               : pxrd::models::load_monitor_set(data, pxrd::models::kDefaultMonitorStride);
+  test.erase(test.begin(), test.begin() + std::min<std::size_t>(test.size(), static_cast<std::size_t>(first)));
   if (test.size() > static_cast<std::size_t>(n)) test.resize(static_cast<std::size_t>(n));
-  if (test.size() < 2) throw pxrd::InputError(data, 0, "fewer than 2 structures in the " + split + " split");
+  if (test.size() < 2)
+    throw pxrd::InputError(data, 0, "fewer than 2 structures in the " + split + " split from structure " + std::to_string(first));
   std::vector<pxrd::Crystal> truth;
   std::vector<pxrd::models::PeakCondition> conditions;
   for (const auto& e : test) {
@@ -421,12 +427,12 @@ int run_eval(const std::vector<std::string>& argv) {
   }
 
   std::ostringstream table, js;
-  table << "model " << model->id() << ", " << items << " " << split << " structures, k = " << k << ", pool " << pool << ", " << steps
+  table << "model " << model->id() << ", " << items << " " << split << " structures from #" << first << ", k = " << k << ", pool " << pool << ", " << steps
         << " steps, ideal Cu Ka patterns\n";
   table << std::left << std::setw(30) << "condition" << std::setw(26) << "tolerance" << std::setw(10) << "match@1"
         << std::setw(10) << ("match@" + std::to_string(k)) << std::setw(10) << "RMSE@1" << std::setw(10)
         << ("RMSE@" + std::to_string(k)) << "median V/V_true\n";
-  js << "{\n  \"model\": \"" << model->id() << "\",\n  \"split\": \"" << split << "\",\n  \"items\": " << items << ",\n  \"k\": " << k
+  js << "{\n  \"model\": \"" << model->id() << "\",\n  \"split\": \"" << split << "\",\n  \"first\": " << first << ",\n  \"items\": " << items << ",\n  \"k\": " << k
      << ",\n  \"pool\": " << pool << ",\n  \"steps\": " << steps << ",\n  \"anneal\": " << num(anneal, 6)
      << ",\n  \"guidance\": " << num(guidance, 6) << ",\n  \"steer_times\": [" << steer_list
      << "],\n  \"steer_keep\": " << num(steer_keep, 6) << ",\n  \"seed\": " << seed << ",\n  \"sampling_seconds\": " << num(sample_seconds, 6)
