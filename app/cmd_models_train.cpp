@@ -19,6 +19,8 @@ void print_train_help() {
                "  --hours H              stop cleanly after H hours (0: no limit)\n"
                "  --steps N              stop at step N (0: no limit)\n"
                "  --batch B (64) --lr X (5e-4) --seed S (1) --threads T (1) --hidden H (128) --layers L (4)\n"
+               "  --peak-heads N         atom-to-peak attention in every layer with N heads (0: off); with\n"
+               "                         --init-from it is added to the given weights as a no-op and trained\n"
                "  --checkpoint-minutes M (5) --log-every N (20) --monitor-every N (500)\n"
                "  --decay-from S --decay-steps N   from step S the learning rate falls linearly to 5 % over N steps\n"
                "  --cache FILE           dataset cache (default DIR/../mp20_cache.bin)\n"
@@ -34,7 +36,7 @@ int run_train(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--out", "--resume", "--init-from", "--hours", "--steps", "--batch", "--lr", "--seed", "--threads",
-                    "--hidden", "--layers", "--checkpoint-minutes", "--log-every", "--monitor-every", "--cache",
+                    "--hidden", "--layers", "--peak-heads", "--checkpoint-minutes", "--log-every", "--monitor-every", "--cache",
                     "--monitor-stride", "--decay-from", "--decay-steps", "--quiet", "--help"});
   pxrd::models::TrainOptions o;
   const std::string data = args.get("--data");
@@ -49,6 +51,8 @@ int run_train(const std::vector<std::string>& argv) {
   o.threads = static_cast<int>(args.get_int("--threads", 1));
   o.model.hidden = static_cast<int>(args.get_int("--hidden", 128));
   o.model.layers = static_cast<int>(args.get_int("--layers", 4));
+  o.model.peak_heads = static_cast<int>(args.get_int("--peak-heads", 0));
+  if (o.model.peak_heads < 0 || o.model.peak_heads > 64) throw pxrd::InputError("--peak-heads", 0, "must be between 0 and 64");
   o.checkpoint_minutes = args.get_double("--checkpoint-minutes", 5);
   o.log_every = static_cast<int>(args.get_int("--log-every", 20));
   o.monitor_every = static_cast<int>(args.get_int("--monitor-every", 500));

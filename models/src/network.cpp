@@ -172,6 +172,25 @@ DenoiserImpl::DenoiserImpl(const ModelConfig& config) : cfg(config) {
     node_mlp->push_back(mlp(2 * H, H, H));
     pattern_inject->push_back(nn::Linear(H, H));
   }
+  if (cfg.peak_heads > 0) {
+    if (H % cfg.peak_heads != 0) throw Error("model config: hidden size must be a multiple of peak_heads");
+    peak_ln = register_module("peak_ln", nn::ModuleList());
+    peak_q = register_module("peak_q", nn::ModuleList());
+    peak_k = register_module("peak_k", nn::ModuleList());
+    peak_v = register_module("peak_v", nn::ModuleList());
+    peak_out = register_module("peak_out", nn::ModuleList());
+    for (int l = 0; l < cfg.layers; ++l) {
+      peak_ln->push_back(nn::LayerNorm(nn::LayerNormOptions({H})));
+      peak_q->push_back(nn::Linear(nn::LinearOptions(H, H).bias(false)));
+      peak_k->push_back(nn::Linear(nn::LinearOptions(H, H).bias(false)));
+      peak_v->push_back(nn::Linear(H, H));
+      nn::Linear out(H, H);
+      torch::NoGradGuard ng;
+      out->weight.zero_();
+      out->bias.zero_();
+      peak_out->push_back(out);
+    }
+  }
   ln_out = register_module("ln_out", nn::LayerNorm(nn::LayerNormOptions({H})));
   coord_head = register_module("coord_head", mlp(H, H, 3));
   lattice_head = register_module("lattice_head", mlp(3 * H + 6 + kGlobalFeatures, H, 6));
@@ -220,7 +239,24 @@ std::pair<Tensor, Tensor> DenoiserImpl::forward(const Batch& b) {
   Tensor edge_static =
       torch::cat({b.lat_t.index_select(0, crystal_src), torch::sin(arg), torch::cos(arg), rbf}, 1);
 
+  // Atom-to-peak attention: each crystal's tokens (global first, always valid) gathered per atom.
+  const int heads = cfg.peak_heads;
+  const int64_t T = tokens.size(1), dh = heads > 0 ? cfg.hidden / heads : 0;
+  Tensor atom_tokens, atom_mask;
+  if (heads > 0) {
+    atom_tokens = tokens.index_select(0, crystal);                                  // [M,T,H]
+    atom_mask = valid.logical_not().index_select(0, crystal).view({M, 1, T});       // [M,1,T]
+  }
   for (int l = 0; l < cfg.layers; ++l) {
+    if (heads > 0) {
+      Tensor q = peak_q[l]->as<nn::Linear>()->forward(peak_ln[l]->as<nn::LayerNorm>()->forward(h)).view({M, heads, dh});
+      Tensor kk = peak_k[l]->as<nn::Linear>()->forward(atom_tokens).view({M, T, heads, dh});
+      Tensor vv = peak_v[l]->as<nn::Linear>()->forward(atom_tokens).view({M, T, heads, dh});
+      Tensor scores = torch::einsum("mhd,mthd->mht", {q, kk}) / std::sqrt(static_cast<double>(dh));
+      Tensor w = torch::softmax(scores.masked_fill(atom_mask, -1e9), 2);
+      Tensor read = torch::einsum("mht,mthd->mhd", {w, vv}).reshape({M, cfg.hidden});
+      h = h + peak_out[l]->as<nn::Linear>()->forward(read);
+    }
     Tensor hn = ln[l]->as<nn::LayerNorm>()->forward(h);
     Tensor pre = lin_src[l]->as<nn::Linear>()->forward(hn).index_select(0, b.src) +
                  lin_dst[l]->as<nn::Linear>()->forward(hn).index_select(0, b.dst) +
@@ -307,6 +343,7 @@ FlowLoss flow_loss(Denoiser& model, Batch& b) {
 std::string config_string(const ModelConfig& c) {
   std::ostringstream s;
   s << "hidden=" << c.hidden << ";layers=" << c.layers << ";fourier=" << c.fourier << ";rbf=" << c.rbf;
+  if (c.peak_heads > 0) s << ";peak_heads=" << c.peak_heads;  // absent in files written before it existed
   return s.str();
 }
 
@@ -324,6 +361,7 @@ ModelConfig parse_config_string(const std::string& text) {
     else if (key == "layers") c.layers = value;
     else if (key == "fourier") c.fourier = value;
     else if (key == "rbf") c.rbf = value;
+    else if (key == "peak_heads") c.peak_heads = value;
     else throw Error("model config has an unknown key '" + key + "'");
   }
   return c;
@@ -382,6 +420,20 @@ Denoiser load_weights(const std::string& path, long* step) {
   } catch (const std::invalid_argument&) {
     throw Error(path + ": model weights have a malformed config");
   }
+}
+
+Denoiser widened_copy(Denoiser& from, const ModelConfig& wider) {
+  Denoiser to(wider);
+  torch::NoGradGuard ng;
+  auto copy_shared = [](auto source, auto target) {
+    for (auto& item : target) {
+      const torch::Tensor* src = source.find(item.key());
+      if (src && src->sizes() == item.value().sizes()) item.value().copy_(*src);
+    }
+  };
+  copy_shared(from->named_parameters(), to->named_parameters());
+  copy_shared(from->named_buffers(), to->named_buffers());
+  return to;
 }
 
 }  // namespace pxrd::models::detail

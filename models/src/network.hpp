@@ -66,6 +66,9 @@ struct DenoiserImpl : torch::nn::Module {
   torch::nn::TransformerEncoderLayer peak_attention{nullptr};
   torch::nn::ModuleList ln{nullptr}, lin_src{nullptr}, lin_dst{nullptr}, lin_edge{nullptr}, edge_out{nullptr},
       node_mlp{nullptr}, pattern_inject{nullptr};
+  // Atom-to-peak attention (cfg.peak_heads > 0): per layer a LayerNorm, query, key and value maps, and an output map
+  // that starts at zero, so that adding it to trained weights leaves the model's function unchanged.
+  torch::nn::ModuleList peak_ln{nullptr}, peak_q{nullptr}, peak_k{nullptr}, peak_v{nullptr}, peak_out{nullptr};
   torch::nn::LayerNorm ln_out{nullptr};
 };
 TORCH_MODULE(Denoiser);
@@ -97,6 +100,9 @@ ModelConfig parse_config_string(const std::string& s);
 void save_weights(const std::string& path, Denoiser& model, long step);
 // Throws Error with a clear message for a missing, corrupt or foreign file.
 Denoiser load_weights(const std::string& path, long* step);
+// A model of config `wider` holding every parameter and buffer of `from` that it shares by name and shape; the rest
+// keep their initialisation (the atom-to-peak attention added to trained weights starts as a no-op).
+Denoiser widened_copy(Denoiser& from, const ModelConfig& wider);
 
 // Writes a torch archive to `path` through a temporary file and a rename.
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path);

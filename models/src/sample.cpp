@@ -80,7 +80,7 @@ std::unique_ptr<Model> Model::load(const std::string& weights_path, const std::s
 
 std::string Model::id() const {
   return "pxrd-flow h" + std::to_string(impl_->net->cfg.hidden) + "x" + std::to_string(impl_->net->cfg.layers) +
-         " step " + std::to_string(impl_->step);
+         (impl_->net->cfg.peak_heads > 0 ? "+peaks" + std::to_string(impl_->net->cfg.peak_heads) : std::string()) + " step " + std::to_string(impl_->step);
 }
 std::string Model::device() const { return impl_->device.is_cuda() ? "cuda" : "cpu"; }
 long Model::training_steps() const { return impl_->step; }

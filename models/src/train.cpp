@@ -164,6 +164,12 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   Denoiser model(nullptr);
   if (fine_tuning) {
     model = load_weights(o.init_weights, &step);  // its config and lattice statistics replace the options'
+    if (o.model.peak_heads > 0 && model->cfg.peak_heads == 0) {
+      // Atom-to-peak attention added to trained weights: it starts as a no-op and is learned from there.
+      ModelConfig wider = model->cfg;
+      wider.peak_heads = o.model.peak_heads;
+      model = widened_copy(model, wider);
+    }
     cfg = model->cfg;
     warmup_origin_step = step;
   } else {

@@ -512,6 +512,54 @@ class TestModels : public QObject {
     fs::remove_all(dir);
   }
 
+  void peak_attention_added_to_trained_weights() {
+    // Atom-to-peak attention added to trained weights starts as a no-op (same samples), is recorded in the weights
+    // file, and then learns (samples move after training).
+    const auto dir = tiny_trained_model("peakattn");
+    const std::vector<DatasetEntry> data = {entry(rocksalt(), "a"), entry(rutile(), "b")};
+    pxrd::CancelToken cancel;
+    pxrd::NullProgress progress;
+    auto base = Model::load(dir + "/weights.pt", "cpu");
+    base->set_sampling(10, 8);
+    const SampleRequest r = rutile_request(4, 3);
+    const auto before = base->sample({r}, cancel, progress)[0];
+
+    auto widened = tiny_options(temp_dir("peakattn_w"));
+    widened.init_weights = dir + "/weights.pt";
+    widened.model.peak_heads = 4;
+    widened.max_steps = 4;  // the weights' own step: no training, only the added attention
+    train_model(data, {}, widened, cancel, progress);
+    auto same = Model::load(widened.out_dir + "/weights.pt", "cpu");
+    QVERIFY(same->id().find("+peaks4") != std::string::npos);
+    same->set_sampling(10, 8);
+    const auto after = same->sample({r}, cancel, progress)[0];
+    for (int i = 0; i < 4; ++i) {
+      QVERIFY((after[i].lattice.matrix() - before[i].lattice.matrix()).norm() < 1e-4);
+      for (int s = 0; s < 6; ++s) QVERIFY((after[i].sites[s].frac - before[i].sites[s].frac).norm() < 1e-5);
+    }
+
+    auto trained = tiny_options(temp_dir("peakattn_t"));
+    trained.init_weights = dir + "/weights.pt";
+    trained.model.peak_heads = 4;
+    trained.max_steps = 12;
+    const auto summary = train_model(data, {}, trained, cancel, progress);
+    QCOMPARE(summary.end_step, 12L);
+    auto plain = trained;  // the same fine-tune without the attention
+    plain.out_dir = temp_dir("peakattn_p");
+    plain.model.peak_heads = 0;
+    train_model(data, {}, plain, cancel, progress);
+    auto with_attention = Model::load(trained.out_dir + "/weights.pt", "cpu");
+    auto without = Model::load(plain.out_dir + "/weights.pt", "cpu");
+    with_attention->set_sampling(10, 8);
+    without->set_sampling(10, 8);
+    const auto a = with_attention->sample({r}, cancel, progress)[0];
+    const auto b = without->sample({r}, cancel, progress)[0];
+    double shift = 0;
+    for (int i = 0; i < 4; ++i) shift += (a[i].sites[4].frac - b[i].sites[4].frac).norm();
+    QVERIFY2(shift > 1e-4, std::to_string(shift).c_str());
+    for (const auto& d : {dir, widened.out_dir, trained.out_dir, plain.out_dir}) fs::remove_all(d);
+  }
+
   void pattern_steering_mechanics() {
     // A tiny model: steering is deterministic, leaves composition-only requests alone and changes patterned ones.
     const auto dir = tiny_trained_model("steer");

@@ -20,6 +20,7 @@ struct ModelConfig {
   int layers = 4;
   int fourier = 10;  // Fourier frequencies per fractional component on the edges
   int rbf = 16;      // Gaussian basis for the distance under the noisy lattice
+  int peak_heads = 0;  // > 0: every layer lets each atom attend to the peak tokens with this many heads (0: off)
 };
 
 struct TrainOptions {
