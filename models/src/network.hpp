@@ -66,9 +66,11 @@ struct DenoiserImpl : torch::nn::Module {
   torch::nn::TransformerEncoderLayer peak_attention{nullptr};
   torch::nn::ModuleList ln{nullptr}, lin_src{nullptr}, lin_dst{nullptr}, lin_edge{nullptr}, edge_out{nullptr},
       node_mlp{nullptr}, pattern_inject{nullptr};
-  // Atom-to-peak attention (cfg.peak_heads > 0): per layer a LayerNorm, query, key and value maps, and an output map
-  // that starts at zero, so that adding it to trained weights leaves the model's function unchanged.
-  torch::nn::ModuleList peak_ln{nullptr}, peak_q{nullptr}, peak_k{nullptr}, peak_v{nullptr}, peak_out{nullptr};
+  // Atom-to-peak attention (cfg.peak_heads > 0): keys and values of the peak tokens shared by all layers; per layer a
+  // LayerNorm, a query map and an output map that starts at zero, so that adding it to trained weights leaves the
+  // model's function unchanged.
+  torch::nn::ModuleList peak_ln{nullptr}, peak_q{nullptr}, peak_out{nullptr};
+  torch::nn::Linear peak_kv{nullptr};
   torch::nn::LayerNorm ln_out{nullptr};
 };
 TORCH_MODULE(Denoiser);
