@@ -164,6 +164,9 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   Denoiser model(nullptr);
   if (fine_tuning) {
     model = load_weights(o.init_weights, &step);  // its config and lattice statistics replace the options'
+    if (o.model.peak_heads > 0 && model->cfg.peak_heads > 0 && o.model.peak_heads != model->cfg.peak_heads)
+      throw Error(o.init_weights + ": the weights have " + std::to_string(model->cfg.peak_heads) +
+                  " peak attention heads, not the " + std::to_string(o.model.peak_heads) + " asked for");
     if (o.model.peak_heads > 0 && model->cfg.peak_heads == 0) {
       // Atom-to-peak attention added to trained weights: it starts as a no-op and is learned from there.
       ModelConfig wider = model->cfg;

@@ -538,6 +538,12 @@ class TestModels : public QObject {
       for (int s = 0; s < 6; ++s) QVERIFY((after[i].sites[s].frac - before[i].sites[s].frac).norm() < 1e-5);
     }
 
+    auto other_heads = tiny_options(temp_dir("peakattn_o"));  // weights with 4 heads cannot become 2
+    other_heads.init_weights = widened.out_dir + "/weights.pt";
+    other_heads.model.peak_heads = 2;
+    QVERIFY_THROWS_EXCEPTION(pxrd::Error, train_model(data, {}, other_heads, cancel, progress));
+    fs::remove_all(other_heads.out_dir);
+
     auto trained = tiny_options(temp_dir("peakattn_t"));
     trained.init_weights = dir + "/weights.pt";
     trained.model.peak_heads = 4;

@@ -278,6 +278,20 @@ class TestModelsCli : public QObject {
                   dir_.filePath("r2/cache.bin"), "--steps", "1"},
                  &out, &err),
              2);
+    QCOMPARE(run({"train", "--data", dir_.filePath("mp20"), "--out", dir_.filePath("r3"), "--peak-heads", "65"}, &out, &err),
+             2);
+    QVERIFY(err.contains("--peak-heads"));
+    // eval --first: negative, or leaving fewer than 2 structures of the split.
+    const QString test_csv = dir_.filePath("mp20/test.csv");
+    pxrd::write_file_atomically(test_csv.toStdString(),
+                                QString("material_id,output\nmp-1,%1\nmp-2,%2\n").arg(csv_field(kCsCl), csv_field(kMgO)).toStdString());
+    QCOMPARE(QProcess::execute("xz", {"-zf", test_csv}), 0);
+    const QStringList eval = {"eval", "--data", dir_.filePath("mp20"), "--weights", dir_.filePath("run/weights.pt"),
+                              "-n", "2", "-k", "1", "--steps", "2", "--no-controls"};
+    QCOMPARE(run(eval + QStringList{"--first", "-1"}, &out, &err), 2);
+    QVERIFY(err.contains("--first"));
+    QCOMPARE(run(eval + QStringList{"--first", "1"}, &out, &err), 2);
+    QVERIFY2(err.contains("fewer than 2 structures in the test split from structure 1"), qPrintable(err));
   }
 };
 
