@@ -369,7 +369,7 @@ void MainWindow::build_actions() {
   connect(def_rad, &QAction::triggered, this, [this] {
     const Radiation r = current_radiation();
     QSettings s;
-    s.setValue("processing/default_radiation", QString::fromStdString(r.name == "custom" ? std::to_string(r.lambda1_angstrom) : r.name));
+    s.setValue("processing/default_radiation", QString::fromStdString(r.name == "custom" ? format_number(r.lambda1_angstrom) : r.name));
     statusBar()->showMessage(tr("Default radiation: %1").arg(QString::fromStdString(r.describe())), 5000);
   });
   edit->addActions({undo, redo});

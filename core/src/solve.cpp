@@ -18,6 +18,7 @@
 #include "pxrd/elements.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/parallel.hpp"
+#include "pxrd/pattern_io.hpp"
 #include "pxrd/processing.hpp"
 #include "pxrd/rietveld.hpp"
 #include "pxrd/space_group_search.hpp"
@@ -550,7 +551,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
   SolveResult result;
   if (!(options.time_budget_s >= 5))
     throw InputError("--time-budget", 0,
-                     "a time budget of " + std::to_string(options.time_budget_s) + " s is too small; give at least 5 s");
+                     "a time budget of " + format_number(options.time_budget_s) + " s is too small; give at least 5 s");
   if (options.k < 1) throw InputError("-k", 0, "the number of candidates must be at least 1");
   const Composition comp = Composition::parse(options.formula);
   if (comp.empty()) throw InputError("formula", 0, "the formula is empty");
