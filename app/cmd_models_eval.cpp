@@ -17,6 +17,7 @@
 #include "pxrd/cell_on_peaks.hpp"
 #include "pxrd/centring.hpp"
 #include "pxrd/composition.hpp"
+#include "pxrd/crystal.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/indexing.hpp"
 #include "pxrd/parallel.hpp"
@@ -63,6 +64,9 @@ void print_eval_help() {
                "                         that do not index keep their pattern samples\n"
                "  --oracle-lattice       add the true_lattice rows: coordinates sampled in the true cell (a\n"
                "                         diagnostic upper bound, not a result)\n"
+               "  --loss-only            print the training loss (ideal patterns, no sampling) of the weights on\n"
+               "                         the n structures, averaged over 8 noise draws from --seed: weights\n"
+               "                         of different runs compared under the same noise\n"
                "  --out FILE             also write the results as JSON\n";
 }
 
@@ -224,13 +228,13 @@ std::string num(double v, int prec = 4) {
 }
 
 int run_eval(const std::vector<std::string>& argv) {
-  pxrd::cli::Args args(argv, {"--help", "--no-controls", "--no-ranking", "--cell-stage", "--indexed", "--oracle-lattice"});
+  pxrd::cli::Args args(argv, {"--help", "--no-controls", "--no-ranking", "--cell-stage", "--indexed", "--oracle-lattice", "--loss-only"});
   if (args.has("--help")) {
     print_eval_help();
     return 0;
   }
   args.check_known({"--data", "--weights", "-n", "-k", "--steps", "--seed", "--threads", "--device", "--anneal", "--guidance", "--no-controls",
-                    "--steer", "--steer-keep", "--no-ranking", "--pool", "--split", "--first", "--cell-stage", "--indexed", "--oracle-lattice", "--out", "--help"});
+                    "--steer", "--steer-keep", "--no-ranking", "--pool", "--split", "--first", "--cell-stage", "--indexed", "--oracle-lattice", "--loss-only", "--out", "--help"});
   const std::string data = args.get("--data");
   const std::string weights = args.get("--weights", pxrd::cli::default_model_weights_path());
   const int n = static_cast<int>(args.get_int("-n", 100));
@@ -280,6 +284,23 @@ int run_eval(const std::vector<std::string>& argv) {
   if (test.size() > static_cast<std::size_t>(n)) test.resize(static_cast<std::size_t>(n));
   if (test.size() < 2)
     throw pxrd::InputError(data, 0, "fewer than 2 structures in the " + split + " split from structure " + std::to_string(first));
+  if (args.has("--loss-only")) {
+    constexpr int kNoiseDraws = 8;
+    for (auto& e : test) {  // as training sees them: Niggli-reduced cells with their sticks
+      e.crystal = pxrd::niggli_reduced(e.crystal);
+      e.sticks = pxrd::models::radiation_free_sticks(e.crystal);
+    }
+    double coord = 0, lattice = 0;
+    for (int d = 0; d < kNoiseDraws; ++d) {
+      const auto [c, l] = model->evaluate_loss(test, seed + static_cast<unsigned long long>(d));
+      coord += c / kNoiseDraws;
+      lattice += l / kNoiseDraws;
+    }
+    std::cout << "flow loss of " << weights << " (step " << model->training_steps() << ") on " << test.size() << " " << split << " structures (" << kNoiseDraws
+              << " noise draws from seed " << seed << "): coordinates " << num(coord, 5) << ", lattice "
+              << num(lattice, 4) << ", total (10 x coordinates + lattice) " << num(10 * coord + lattice, 4) << "\n";
+    return 0;
+  }
   std::vector<pxrd::Crystal> truth;
   std::vector<pxrd::models::PeakCondition> conditions;
   for (const auto& e : test) {

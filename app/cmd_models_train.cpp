@@ -19,6 +19,7 @@ void print_train_help() {
                "  --hours H              stop cleanly after H hours (0: no limit)\n"
                "  --steps N              stop at step N (0: no limit)\n"
                "  --batch B (64) --lr X (5e-4) --seed S (1) --threads T (1) --hidden H (128) --layers L (4)\n"
+               "                         (--resume keeps the checkpoint's --lr and --seed unless given)\n"
                "  --peak-heads N         atom-to-peak attention in every layer with N heads (0: off); with\n"
                "                         --init-from it is added to the given weights as a no-op and trained\n"
                "  --checkpoint-minutes M (5) --log-every N (20) --monitor-every N (500)\n"
@@ -46,8 +47,8 @@ int run_train(const std::vector<std::string>& argv) {
   o.hours = args.get_double("--hours", 0);
   o.max_steps = args.get_int("--steps", 0);
   o.batch_size = static_cast<int>(args.get_int("--batch", 64));
-  o.learning_rate = args.get_double("--lr", 5e-4);
-  o.seed = static_cast<unsigned long long>(args.get_int("--seed", 1));
+  if (args.has("--lr")) o.learning_rate = args.get_double("--lr", 5e-4);  // unset: 5e-4, or the checkpoint's on resume
+  if (args.has("--seed")) o.seed = static_cast<unsigned long long>(args.get_int("--seed", 1));
   o.threads = static_cast<int>(args.get_int("--threads", 1));
   o.model.hidden = static_cast<int>(args.get_int("--hidden", 128));
   o.model.layers = static_cast<int>(args.get_int("--layers", 4));
@@ -62,6 +63,7 @@ int run_train(const std::vector<std::string>& argv) {
   const std::string cache = args.get("--cache", o.out_dir + "/../mp20_cache.bin");
   const int monitor_stride = static_cast<int>(args.get_int("--monitor-stride", pxrd::models::kDefaultMonitorStride));
   if (o.batch_size < 1 || o.batch_size > 4096) throw pxrd::InputError("--batch", 0, "must be between 1 and 4096");
+  if (o.learning_rate && !(*o.learning_rate > 0)) throw pxrd::InputError("--lr", 0, "must be a positive number");
   if (o.threads < 1) throw pxrd::InputError("--threads", 0, "must be at least 1");
   if (o.hours < 0 || o.max_steps < 0) throw pxrd::InputError("--hours/--steps", 0, "must not be negative");
 

@@ -1,5 +1,6 @@
 // Training loop: a data thread prepares batch k from (seed, k) while the main thread runs step k-1.
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -8,6 +9,7 @@
 #include <iomanip>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -60,9 +62,9 @@ class BatchQueue {
   bool stop_ = false;
 };
 
-HostBatch training_batch(const std::vector<DatasetEntry>& train, long step, const TrainOptions& o,
-                         const Tensor& mean, const Tensor& sd) {
-  std::mt19937_64 rng(mix_seed(o.seed, static_cast<uint64_t>(step)));
+HostBatch training_batch(const std::vector<DatasetEntry>& train, long step, unsigned long long seed,
+                         const TrainOptions& o, const Tensor& mean, const Tensor& sd) {
+  std::mt19937_64 rng(mix_seed(seed, static_cast<uint64_t>(step)));
   std::uniform_int_distribution<std::size_t> pick(0, train.size() - 1);
   std::vector<std::size_t> idx(o.batch_size);
   for (auto& i : idx) i = pick(rng);
@@ -92,12 +94,13 @@ void compute_lattice_stats(const std::vector<DatasetEntry>& train, Tensor& mean,
 }
 
 void save_checkpoint(const std::string& path, Denoiser& model, Denoiser& ema, torch::optim::AdamW& opt, long step,
-                     long warmup_origin_step, unsigned long long seed) {
+                     long warmup_origin_step, unsigned long long seed, double learning_rate) {
   torch::serialize::OutputArchive a;
   a.write("format", c10::IValue(std::string(kCheckpointFormat)));
   a.write("config", c10::IValue(config_string(model->cfg)));
   a.write("step", c10::IValue(static_cast<int64_t>(step)));
   a.write("seed", c10::IValue(static_cast<int64_t>(seed)));
+  a.write("learning_rate", c10::IValue(learning_rate));
   a.write("warmup_origin", c10::IValue(static_cast<int64_t>(warmup_origin_step)));
   torch::serialize::OutputArchive m, e, o;
   model->save(m);
@@ -134,10 +137,11 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   torch::set_num_threads(std::max(1, o.threads));
   const torch::Device device(torch::kCPU);
 
-  torch::manual_seed(o.seed);
   ModelConfig cfg = o.model;
   long step = 0;
   long warmup_origin_step = 0;  // the learning-rate warm-up restarts here (a fine-tune from given weights)
+  std::optional<double> checkpoint_learning_rate;
+  std::optional<unsigned long long> checkpoint_seed;
   // The checkpoint's config wins over the options on resume.
   torch::serialize::InputArchive resume_archive;
   const bool resuming = o.resume && fs::exists(ckpt_path);
@@ -154,12 +158,29 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
       step = static_cast<long>(st.toInt());
       c10::IValue origin;
       if (resume_archive.try_read("warmup_origin", origin)) warmup_origin_step = static_cast<long>(origin.toInt());
+      c10::IValue saved_seed, saved_rate;
+      if (resume_archive.try_read("seed", saved_seed)) checkpoint_seed = static_cast<unsigned long long>(saved_seed.toInt());
+      if (resume_archive.try_read("learning_rate", saved_rate)) checkpoint_learning_rate = saved_rate.toDouble();
     } catch (const c10::Error& e) {
       throw Error(ckpt_path + ": checkpoint is corrupt (" + std::string(e.what_without_backtrace()).substr(0, 200) + ")");
     }
   } else if (o.resume) {
     throw Error(ckpt_path + ": nothing to resume (no checkpoint)");
   }
+  // A resume continues with the checkpoint's seed and rate; a value given anyway replaces it, said out loud.
+  const unsigned long long seed = o.seed.value_or(checkpoint_seed.value_or(1));
+  const double learning_rate = o.learning_rate.value_or(checkpoint_learning_rate.value_or(5e-4));
+  if (resuming && o.seed && checkpoint_seed && *o.seed != *checkpoint_seed)
+    std::cerr << "train: note: --seed " << *o.seed << " replaces the checkpoint's seed " << *checkpoint_seed
+              << " (other batches and monitor noise than an uninterrupted run)\n";
+  if (resuming && o.learning_rate && checkpoint_learning_rate && *o.learning_rate != *checkpoint_learning_rate)
+    std::cerr << "train: note: --lr " << *o.learning_rate << " replaces the checkpoint's learning rate "
+              << *checkpoint_learning_rate << "\n";
+  if (resuming && !o.learning_rate && !checkpoint_learning_rate)
+    std::cerr << "train: note: the checkpoint predates stored learning rates; using 5e-4 (give --lr to change it)\n";
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate))
+    throw Error("the learning rate must be a positive number, not " + json_number(learning_rate));
+  torch::manual_seed(seed);
   const bool fine_tuning = !resuming && !o.init_weights.empty();
   Denoiser model(nullptr);
   if (fine_tuning) {
@@ -179,7 +200,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
     model = Denoiser(cfg);
   }
   Denoiser ema(cfg);
-  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(o.learning_rate).weight_decay(1e-4));
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(learning_rate).weight_decay(1e-4));
   if (resuming) {
     try {
       torch::serialize::InputArchive m, e, op;
@@ -210,7 +231,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
                  "--lr\n";
   {
     std::ofstream cfg_out(o.out_dir + "/config.txt");
-    cfg_out << config_string(cfg) << "\nbatch=" << o.batch_size << "\nlr=" << o.learning_rate << "\nseed=" << o.seed
+    cfg_out << config_string(cfg) << "\nbatch=" << o.batch_size << "\nlr=" << learning_rate << "\nseed=" << seed
             << "\nthreads=" << o.threads << "\ntrain_crystals=" << train.size() << "\nmonitor_crystals="
             << monitor.size() << "\n";
   }
@@ -222,7 +243,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
     mo.augment.ideal_fraction = 1.0;
     mo.augment.no_pattern_fraction = 0.0;
     mo.lattice_given_fraction = 0.0;
-    std::mt19937_64 rng(mix_seed(o.seed ^ 0xABCDEFull, 0));
+    std::mt19937_64 rng(mix_seed(seed ^ 0xABCDEFull, 0));
     const std::size_t n = std::min<std::size_t>(monitor.size(), 256);
     for (std::size_t start = 0; start < n; start += 64) {
       std::vector<std::size_t> idx;
@@ -251,7 +272,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   const long first_step = step;
   std::thread producer([&] {
     try {
-      for (long s = first_step; !queue.stopped(); ++s) queue.push(training_batch(train, s, o, stats_mean, stats_sd));
+      for (long s = first_step; !queue.stopped(); ++s) queue.push(training_batch(train, s, seed, o, stats_mean, stats_sd));
     } catch (const std::exception& e) {
       std::cerr << "data thread: " << e.what() << "\n";
       queue.stop();
@@ -279,7 +300,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
   model->train();
 
   auto write_checkpoint = [&] {
-    save_checkpoint(ckpt_path, model, ema, opt, step, warmup_origin_step, o.seed);
+    save_checkpoint(ckpt_path, model, ema, opt, step, warmup_origin_step, seed, learning_rate);
     save_weights(weights_path, ema, step);
   };
 
@@ -297,7 +318,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
     double warm = std::min(1.0, static_cast<double>(step + 1 - warmup_origin_step) / 300.0);
     if (o.decay_start_step > 0 && o.decay_steps > 0 && step >= o.decay_start_step)
       warm *= std::max(0.05, 1.0 - 0.95 * static_cast<double>(step - o.decay_start_step) / o.decay_steps);
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(o.learning_rate * warm);
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(learning_rate * warm);
     auto loss = flow_loss(model, b);
     Tensor total = o.coord_weight * loss.coord + loss.lattice;
     opt.zero_grad();
@@ -327,7 +348,7 @@ TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vect
       std::ostringstream line;
       line << "{\"kind\":\"train\",\"step\":" << step << ",\"loss\":" << json_number(w_loss / w_n)
            << ",\"loss_coord\":" << json_number(w_lc / w_n) << ",\"loss_lattice\":" << json_number(w_ll / w_n)
-           << ",\"grad_norm\":" << json_number(w_gn / w_n) << ",\"lr\":" << json_number(o.learning_rate * warm)
+           << ",\"grad_norm\":" << json_number(w_gn / w_n) << ",\"lr\":" << json_number(learning_rate * warm)
            << ",\"steps_per_s\":" << json_number(sps) << ",\"crystals_per_s\":" << json_number(sps * o.batch_size)
            << ",\"elapsed_s\":" << json_number(std::chrono::duration<double>(now - t_start).count()) << "}";
       append_line(log_path, line.str());

@@ -385,23 +385,41 @@ class TestModels : public QObject {
     pxrd::NullProgress progress;
     const auto a = temp_dir("det_a"), b = temp_dir("det_b"), c = temp_dir("det_c");
     auto o = tiny_options(a);
+    o.seed = 7;  // not the default: the resume below must take it (and the rate) from the checkpoint
     o.max_steps = 6;
     train_model(data, {}, o, cancel, progress);
     o.out_dir = b;
     train_model(data, {}, o, cancel, progress);
-    // Interrupted after 3 steps, then resumed to 6.
+    // Interrupted after 3 steps, then resumed to 6 without repeating the seed or the learning rate.
     o.out_dir = c;
     o.max_steps = 3;
     train_model(data, {}, o, cancel, progress);
+    const auto d = temp_dir("det_d");
+    fs::copy(c, d, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     o.max_steps = 6;
     o.resume = true;
+    o.seed.reset();
+    o.learning_rate.reset();
     const auto s = train_model(data, {}, o, cancel, progress);
     QCOMPARE(s.start_step, 3L);
+    // The same interrupted run resumed with another rate given: it replaces the checkpoint's.
+    o.out_dir = d;
+    o.learning_rate = 1e-4;
+    train_model(data, {}, o, cancel, progress);
+    o.out_dir = c;
+    o.learning_rate.reset();
     const double ca = Model::load(a + "/weights.pt", "cpu")->parameter_checksum();
     const double cb = Model::load(b + "/weights.pt", "cpu")->parameter_checksum();
     const double cc = Model::load(c + "/weights.pt", "cpu")->parameter_checksum();
+    const double cd = Model::load(d + "/weights.pt", "cpu")->parameter_checksum();
     QCOMPARE(ca, cb);
     QVERIFY2(std::abs(ca - cc) <= 1e-9 * std::abs(ca), qPrintable(QString("%1 vs %2").arg(ca, 0, 'g', 17).arg(cc, 0, 'g', 17)));
+    // The exported weights are the slow EMA, so three steps at another rate move them by about 1e-6 relative.
+    QVERIFY2(std::abs(ca - cd) > 1e-8 * std::abs(ca), qPrintable(QString("%1 vs %2").arg(ca, 0, 'g', 17).arg(cd, 0, 'g', 17)));
+    std::ifstream config(d + "/config.txt");
+    const std::string config_text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+    QVERIFY2(config_text.find("lr=0.0001\n") != std::string::npos && config_text.find("seed=7\n") != std::string::npos,
+             config_text.c_str());
     // A cancelled run stops at once with a checkpoint.
     pxrd::CancelToken stop;
     stop.cancel();
@@ -410,7 +428,7 @@ class TestModels : public QObject {
     QVERIFY(s2.cancelled);
     QCOMPARE(s2.end_step, 6L);
     QVERIFY(fs::exists(c + "/checkpoint.pt"));
-    for (const auto& d : {a, b, c}) fs::remove_all(d);
+    for (const auto& dir : {a, b, c, d}) fs::remove_all(dir);
   }
 
   void fine_tuning_starts_from_given_weights() {

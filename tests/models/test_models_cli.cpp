@@ -1,5 +1,6 @@
 // pxrd-diff train / generate / eval end to end on a two-crystal data folder: exit codes, files, SIGINT stop and resume.
 // Needs the pxrd-diff of this build (skipped when it has not been built).
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <algorithm>
@@ -292,6 +293,19 @@ class TestModelsCli : public QObject {
     QVERIFY(err.contains("--first"));
     QCOMPARE(run(eval + QStringList{"--first", "1"}, &out, &err), 2);
     QVERIFY2(err.contains("fewer than 2 structures in the test split from structure 1"), qPrintable(err));
+    QCOMPARE(run({"train", "--data", dir_.filePath("mp20"), "--out", dir_.filePath("r4"), "--lr", "0"}, &out, &err), 2);
+    QVERIFY2(err.contains("--lr") && err.contains("positive"), qPrintable(err));
+    // eval --loss-only: the flow loss without sampling, reproducible, and its total is 10 x coordinates + lattice.
+    QCOMPARE(run(eval + QStringList{"--loss-only"}, &out, &err), 0);
+    const QRegularExpression loss_line("on 2 test structures \\(8 noise draws from seed 1\\): coordinates ([0-9.e+-]+), "
+                                       "lattice ([0-9.e+-]+), total \\(10 x coordinates \\+ lattice\\) ([0-9.e+-]+)");
+    const auto m = loss_line.match(out);
+    QVERIFY2(m.hasMatch(), qPrintable(out));
+    const double coord = m.captured(1).toDouble(), lattice = m.captured(2).toDouble(), total = m.captured(3).toDouble();
+    QVERIFY2(coord > 0 && lattice > 0 && std::abs(total - (10 * coord + lattice)) < 2e-3 * total, qPrintable(out));
+    QString again;
+    QCOMPARE(run(eval + QStringList{"--loss-only"}, &again, &err), 0);
+    QCOMPARE(again, out);
   }
 };
 

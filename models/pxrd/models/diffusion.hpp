@@ -31,8 +31,9 @@ struct TrainOptions {
   double hours = 0;                  // wall-clock limit of this session; 0 = none
   long max_steps = 0;                // 0 = none
   int batch_size = 64;
-  double learning_rate = 5e-4;
-  unsigned long long seed = 1;
+  // Unset: 5e-4 and 1 for a new run; on resume the checkpoint's (a given value replaces it, with a note).
+  std::optional<double> learning_rate;
+  std::optional<unsigned long long> seed;
   int threads = 1;                   // torch intra-op threads
   double checkpoint_minutes = 5;
   int log_every = 20;
@@ -57,8 +58,8 @@ struct TrainSummary {
   bool cancelled = false;            // stopped by the CancelToken (SIGINT): checkpoint saved
 };
 
-// Trains on `train` (monitor losses on `monitor` with fixed noise). Batches depend only on (seed, step), so a run
-// resumed from a checkpoint continues exactly as an uninterrupted one. Writes the checkpoint atomically every
+// Trains on `train` (monitor losses on `monitor` with fixed noise). Batches depend only on (seed, step), and a resume
+// takes the seed and learning rate from the checkpoint, so it continues exactly as an uninterrupted run. Writes the checkpoint atomically every
 // `checkpoint_minutes`, at the end and on cancel.
 TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vector<DatasetEntry>& monitor,
                          const TrainOptions& options, const CancelToken& cancel, ProgressSink& progress);
