@@ -17,7 +17,6 @@
 #include "pxrd/cell_on_peaks.hpp"
 #include "pxrd/centring.hpp"
 #include "pxrd/composition.hpp"
-#include "pxrd/crystal.hpp"
 #include "pxrd/error.hpp"
 #include "pxrd/indexing.hpp"
 #include "pxrd/parallel.hpp"
@@ -286,19 +285,18 @@ int run_eval(const std::vector<std::string>& argv) {
     throw pxrd::InputError(data, 0, "fewer than 2 structures in the " + split + " split from structure " + std::to_string(first));
   if (args.has("--loss-only")) {
     constexpr int kNoiseDraws = 8;
-    for (auto& e : test) {  // as training sees them: Niggli-reduced cells with their sticks
-      e.crystal = pxrd::niggli_reduced(e.crystal);
-      e.sticks = pxrd::models::radiation_free_sticks(e.crystal);
-    }
+    pxrd::models::compute_sticks(test, threads, cancel, progress);  // as training sees them
+    pxrd::models::reduce_cells(test);
     double coord = 0, lattice = 0;
     for (int d = 0; d < kNoiseDraws; ++d) {
       const auto [c, l] = model->evaluate_loss(test, seed + static_cast<unsigned long long>(d));
       coord += c / kNoiseDraws;
       lattice += l / kNoiseDraws;
     }
-    std::cout << "flow loss of " << weights << " (step " << model->training_steps() << ") on " << test.size() << " " << split << " structures (" << kNoiseDraws
-              << " noise draws from seed " << seed << "): coordinates " << num(coord, 5) << ", lattice "
-              << num(lattice, 4) << ", total (10 x coordinates + lattice) " << num(10 * coord + lattice, 4) << "\n";
+    std::cout << "flow loss of " << weights << " (step " << model->training_steps() << ") on " << test.size() << " "
+              << split << " structures (" << kNoiseDraws << " noise draws from seed " << seed << "): coordinates "
+              << num(coord, 5) << ", lattice " << num(lattice, 4) << ", total (10 x coordinates + lattice) "
+              << num(10 * coord + lattice, 4) << "\n";
     return 0;
   }
   std::vector<pxrd::Crystal> truth;

@@ -270,7 +270,6 @@ std::vector<DatasetEntry> load_dataset_cache(const std::string& path) {
   return entries;
 }
 
-namespace {
 void compute_sticks(std::vector<DatasetEntry>& entries, int threads, const CancelToken& cancel,
                     ProgressSink& progress) {
   std::atomic<std::size_t> done{0};
@@ -287,15 +286,14 @@ void compute_sticks(std::vector<DatasetEntry>& entries, int threads, const Cance
       progress.report(static_cast<double>(d) / entries.size(), "simulating sticks");
   });
   cancel.throw_if_cancelled();
+  entries.erase(std::remove_if(entries.begin(), entries.end(), [](const DatasetEntry& e) { return e.sticks.empty(); }),
+                entries.end());
 }
-}  // namespace
 
-namespace {
 // MP-20's cells are arbitrary (angles of 27° and 161° occur); the model learns one canonical cell per lattice.
 void reduce_cells(std::vector<DatasetEntry>& entries) {
   for (auto& e : entries) e.crystal = niggli_reduced(e.crystal);
 }
-}  // namespace
 
 std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const std::string& cache_path,
                                             int monitor_stride, int threads, const CancelToken& cancel,
@@ -330,8 +328,6 @@ std::vector<DatasetEntry> load_training_set(const std::string& data_dir, const s
     cancel.throw_if_cancelled();
   }
   compute_sticks(all, threads, cancel, progress);
-  all.erase(std::remove_if(all.begin(), all.end(), [](const DatasetEntry& e) { return e.sticks.empty(); }),
-            all.end());
   if (!cache_path.empty()) save_dataset_cache(cache_path, all);
   reduce_cells(all);
   return all;

@@ -72,6 +72,11 @@ std::vector<DatasetEntry> load_test_set(const std::string& data_dir, int count);
 // tuning the solver without touching test. Sticks left empty.
 std::vector<DatasetEntry> load_monitor_set(const std::string& data_dir, int monitor_stride);
 
+// The two steps that ready entries as training sees them. compute_sticks simulates each entry's radiation-free
+// sticks on `threads` threads and drops the entries whose simulation fails; reduce_cells Niggli-reduces every cell.
+void compute_sticks(std::vector<DatasetEntry>& entries, int threads, const CancelToken& cancel, ProgressSink& progress);
+void reduce_cells(std::vector<DatasetEntry>& entries);
+
 // Binary cache. save writes atomically; load throws Error when the file is corrupt or of another version.
 void save_dataset_cache(const std::string& path, const std::vector<DatasetEntry>& entries);
 std::vector<DatasetEntry> load_dataset_cache(const std::string& path);

@@ -59,8 +59,8 @@ struct TrainSummary {
 };
 
 // Trains on `train` (monitor losses on `monitor` with fixed noise). Batches depend only on (seed, step), and a resume
-// takes the seed and learning rate from the checkpoint, so it continues exactly as an uninterrupted run. Writes the checkpoint atomically every
-// `checkpoint_minutes`, at the end and on cancel.
+// takes the seed and learning rate from the checkpoint, so it continues exactly as an uninterrupted run. Writes the
+// checkpoint atomically every `checkpoint_minutes`, at the end and on cancel.
 TrainSummary train_model(const std::vector<DatasetEntry>& train, const std::vector<DatasetEntry>& monitor,
                          const TrainOptions& options, const CancelToken& cancel, ProgressSink& progress);
 
