@@ -46,6 +46,12 @@ Crystal crystal_from_state(const SampleRequest& req, const double* raw_code, con
 }
 }  // namespace
 
+float annealed_coordinate_step(int s, int steps, double anneal) {
+  const float dt = 1.0f / steps;
+  const float annealed = dt * static_cast<float>(1.0 + anneal * s * dt);
+  return std::min(annealed, static_cast<float>(steps - s) / steps);
+}
+
 struct Model::Impl {
   Denoiser net{nullptr};
   torch::Device device{torch::kCPU};
@@ -276,7 +282,7 @@ std::vector<std::vector<Crystal>> Model::sample(const std::vector<SampleRequest>
         while (next_steer < impl_->steer_times.size() && s * dt >= impl_->steer_times[next_steer]) ++next_steer;
         if (steer_particles(b, vf, vl, given, s * dt, start, end, items)) std::tie(vf, vl) = velocity();
       }
-      Tensor f = b.frac_t + dt * static_cast<float>(1.0 + impl_->anneal * s * dt) * vf;
+      Tensor f = b.frac_t + annealed_coordinate_step(s, S, impl_->anneal) * vf;
       b.frac_t = f - torch::floor(f);
       b.lat_t = torch::where(given, b.lat_t, b.lat_t + dt * vl);
       if (s + 1 == S) samples_done += end - start;

@@ -152,6 +152,22 @@ class TestModels : public QObject {
     QCOMPARE(m[0].intensity, 40.0);
   }
 
+  void annealed_step_never_passes_the_end() {
+    // Without the anneal every step is dt and they add up to 1.
+    float t = 0;
+    for (int s = 0; s < 25; ++s) {
+      QCOMPARE(annealed_coordinate_step(s, 25, 0.0), 1.0f / 25);
+      t += annealed_coordinate_step(s, 25, 0.0);
+    }
+    QVERIFY(std::abs(t - 1.0f) < 1e-5f);
+    // Anneal 3: early steps are dt·(1 + 3t); from t = 0.88 on, the step reaches t = 1 (the structure the velocity
+    // points at) instead of 2.9 times past it at the last step.
+    QVERIFY(std::abs(annealed_coordinate_step(0, 25, 3.0) - 0.04f) < 1e-7f);
+    QVERIFY(std::abs(annealed_coordinate_step(10, 25, 3.0) - 0.04f * 2.2f) < 1e-6f);
+    QVERIFY(std::abs(annealed_coordinate_step(21, 25, 3.0) - 0.04f * (1 + 3 * 0.84f)) < 1e-6f);
+    for (int s = 22; s < 25; ++s) QVERIFY(std::abs(annealed_coordinate_step(s, 25, 3.0) - (25 - s) / 25.0f) < 1e-7f);
+  }
+
   void augmentation_is_deterministic_and_plausible() {
     const auto sticks = radiation_free_sticks(rutile());
     for (int seed = 0; seed < 50; ++seed) {
