@@ -35,6 +35,8 @@ void print_evalsolve_help() {
                "  --conditions LIST      comma list of ideal,nano100,nano10,lab (all), or nano20: a 20 Å crystallite,\n"
                "                         which is PXRDNet's \"10 Å\" (their code broadens by sinc²(τQ), not sinc²(Qτ/2))\n"
                "  --ablations            also: no model, no refinement, wrong pattern (ideal condition)\n"
+               "  --min-atoms N          of the picked structures, keep those with at least N atoms in the cell\n"
+               "                         (a subset of the same --count run, to study large cells)\n"
                "  -k N (10) --time-budget SEC (20) --seed N (1) --model PATH --no-model --max-atoms N\n"
                "  --cell-content         give the solver the cell's atom count (as CSP papers do); default: only\n"
                "                         the formula, with Z free\n"
@@ -207,7 +209,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--count", "--split", "--conditions", "--ablations", "-k", "--time-budget", "--seed", "--model",
-                    "--no-model", "--max-atoms", "--cell-content", "-o", "--save-patterns", "--help"});
+                    "--no-model", "--max-atoms", "--min-atoms", "--cell-content", "-o", "--save-patterns", "--help"});
   const std::string save_dir = args.get("--save-patterns", "");
   if (!save_dir.empty()) std::filesystem::create_directories(save_dir);
   const std::string data_dir = args.get("--data");
@@ -244,8 +246,12 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     throw InputError(data_dir, 0, split == "test" ? "no test structures found (test.csv.xz)" : "no val structures found (val.csv.xz)");
   std::vector<const models::DatasetEntry*> picked;
   const double stride = double(all.size()) / count;
-  for (int i = 0; i < count && i < static_cast<int>(all.size()); ++i)
-    picked.push_back(&all[static_cast<std::size_t>(i * stride)]);
+  const long long min_atoms = args.get_int("--min-atoms", 0);
+  for (int i = 0; i < count && i < static_cast<int>(all.size()); ++i) {
+    const models::DatasetEntry& e = all[static_cast<std::size_t>(i * stride)];
+    if (static_cast<long long>(e.crystal.size()) >= min_atoms) picked.push_back(&e);
+  }
+  if (picked.empty()) throw InputError("--min-atoms", 0, "no picked structure has " + std::to_string(min_atoms) + " or more atoms");
 
   std::mt19937_64 rng(base.seed);
   std::vector<ItemResult> results;

@@ -1,4 +1,6 @@
-// Classical indexing on MP-20 test structures: bench_models_indexing DATA_DIR [N=200] [--verbose]
+// Classical indexing on MP-20 structures:
+//   bench_models_indexing DATA_DIR [N=200] [--verbose] [--split test|monitor] [--min-atoms A]
+// (the first N of the split; --min-atoms keeps, of those, the cells with at least A atoms)
 // For each structure, the ideal Cu Kα pattern (Gaussian FWHM 0.1°, 5–90°, as eval-solve's "ideal" condition) goes
 // through the solver's peak search and index_peaks, once with every crystal system and once without the triclinic
 // zone search (the reference, in the same run). A solution is right when its primitive Niggli cell equals the
@@ -8,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -45,18 +48,30 @@ struct Tally {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: bench_models_indexing DATA_DIR [N=200] [--verbose]\n";
+    std::cerr << "usage: bench_models_indexing DATA_DIR [N=200] [--verbose] [--split test|monitor] [--min-atoms A]\n";
     return 2;
   }
-  const bool verbose = argc > 3 && std::string(argv[3]) == "--verbose";  // the misses, on stderr
+  bool verbose = false;  // the misses, on stderr
   try {
-    const int count = argc > 2 ? std::stoi(argv[2]) : 200;
-    const auto entries = pxrd::models::load_test_set(argv[1], count);
+    int count = 200;
+    std::size_t min_atoms = 0;
+    std::string split = "test";
+    for (int i = 2; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--verbose") == 0) verbose = true;
+      else if (std::strcmp(argv[i], "--split") == 0 && i + 1 < argc) split = argv[++i];
+      else if (std::strcmp(argv[i], "--min-atoms") == 0 && i + 1 < argc) min_atoms = static_cast<std::size_t>(std::stoi(argv[++i]));
+      else count = std::stoi(argv[i]);
+    }
+    if (split != "test" && split != "monitor") throw pxrd::InputError("--split", 0, "must be test or monitor");
+    auto entries = split == "test" ? pxrd::models::load_test_set(argv[1], count)
+                                   : pxrd::models::load_monitor_set(argv[1], pxrd::models::kDefaultMonitorStride);
+    if (static_cast<int>(entries.size()) > count) entries.resize(static_cast<std::size_t>(count));
     std::map<std::string, Tally> by_system;
     Tally all;
     pxrd::CancelToken cancel;
     for (const auto& e : entries) {
       const pxrd::Crystal& truth = e.crystal;
+      if (truth.size() < min_atoms) continue;
       std::string system;
       pxrd::Lattice truth_primitive = truth.lattice;
       try {

@@ -39,6 +39,17 @@ void add_profile_metric(IntensityTarget& target, const LeBailResult& lebail, con
 // R on clusters with the least-squares scale: sqrt(Σ w (Io − c Ic)² / Σ w Io²).
 double intensity_r_factor(const IntensityTarget& target, const std::vector<double>& group_intensity);
 
+// A start for a search under a space group: a structure with the group's exact symmetry and the group's
+// operations x -> R x + t, all in the fractional coordinates of the searched cell. A replica started from it
+// moves whole orbits (one representative per orbit, kept on its special position), so a 20-atom P2_1/c cell has
+// 15 free coordinates instead of 60.
+struct SymmetricStart {
+  int space_group = 1;
+  Crystal crystal;
+  std::vector<Eigen::Matrix3d> rotations;
+  std::vector<Eigen::Vector3d> translations;
+};
+
 struct DirectSpaceOptions {
   int replicas = 8;
   long sweeps = 400;               // one sweep = one move per atom per replica
@@ -50,12 +61,16 @@ struct DirectSpaceOptions {
   // Odd replicas search only centrosymmetric arrangements (pairs x, −x and atoms on inversion centres): most
   // inorganic structures have an inversion centre, and the search space halves. Results are still P1.
   bool centrosymmetric = false;
+  // When given, the replicas start from these in turn and keep their orbits (centrosymmetric is then ignored);
+  // a start whose content differs from the search's is skipped.
+  std::vector<SymmetricStart> symmetric_starts;
 };
 
 struct DirectSpaceResult {
   Crystal crystal;   // P1, in the given cell
   double r_intensity = 1;
   double cost = 1;   // R² + anti-bump penalty
+  int space_group = 0;  // the group whose orbits the search kept (0: none, a P1 or P-1 replica)
 };
 
 // atomic_numbers: the full content of the cell. seeds (may be empty): starting structures with the same

@@ -7,6 +7,7 @@
 
 #include "pxrd/cancel.hpp"
 #include "pxrd/crystal.hpp"
+#include "pxrd/direct_space.hpp"
 #include "pxrd/lebail.hpp"
 #include "pxrd/rietveld.hpp"
 
@@ -58,6 +59,14 @@ std::vector<int> space_groups_for_lattice(const Lattice& lattice);
 // The group of each trial space_group_search makes for `lattice` with `options` (rare groups, the order the
 // observed lines give, max_trials), in the order tried; an orthorhombic group once per axis setting it gets.
 std::vector<int> space_group_trial_order(const Lattice& lattice, const SpaceGroupSearchOptions& options);
+
+// Random structures under `groups` distinct groups, `per_group` each, for a direct-space search in `lattice`
+// (primitive): structures and operations in that cell's basis. The groups: those whose reflection conditions
+// leave the fewest of options.observed_two_theta_deg unexplained (every monoclinic cell choice and orthorhombic
+// axis setting tried), most frequent in MP-20 first. A group whose orbits cannot hold `content`, or whose cell
+// cannot be matched, gives none.
+std::vector<SymmetricStart> symmetric_starts(const Lattice& lattice, const std::vector<int>& content,
+                                             const SpaceGroupSearchOptions& options, int groups, int per_group);
 
 // `lattice`: a cell of the lattice (any setting; its metric symmetry decides the groups); `content`: atomic
 // numbers of the atoms in that cell. Results best R_wp first. Stops at the time budget or the cancel.

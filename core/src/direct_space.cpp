@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <complex>
+#include <optional>
 #include <random>
 
 #include "pxrd/elements.hpp"
@@ -179,12 +180,26 @@ struct Problem {
   double bump_weight = 1.0;
 };
 
+// An orbit of a space-group replica: the atoms it holds (the representative's position is x), the operation that
+// maps x onto each, and the operations that fix x up to a lattice translation: averaging a moved x's images
+// under them puts it back on a special position of the same kind.
+struct Orbit {
+  std::size_t representative = 0;
+  std::vector<std::size_t> atoms;
+  std::vector<std::size_t> op_of_atom;
+  std::vector<std::size_t> stabiliser;
+};
+
 struct State {
   std::vector<Eigen::Vector3d> frac;
   // Inversion-constrained (P-1) replicas: partner[a] is the atom at −x of a pair, on_centre[a] marks an atom
   // held on one of the 8 inversion centres. Free (P1) atoms have partner −1 and on_centre false.
   std::vector<int> partner;
   std::vector<char> on_centre;
+  // Space-group replicas (symmetric_starts): each atom's orbit, and the start whose operations they follow.
+  std::vector<Orbit> orbits;
+  std::vector<int> orbit_of;  // per atom
+  int start = -1;
   std::vector<std::vector<Complex>> phase;  // [atom][hkl], without the form factor
   std::vector<Complex> f;                   // structure factor per hkl
   double r2 = 1, bump = 0, cost = 1;
@@ -270,6 +285,83 @@ bool make_centrosymmetric(const Problem& p, State& s, std::mt19937_64& rng, bool
       s.partner[atoms[i + 1]] = static_cast<int>(atoms[i]);
     }
   }
+  return true;
+}
+
+Eigen::Vector3d wrap(Eigen::Vector3d x);
+
+// x moved onto the nearest fixed set of the orbit's stabiliser (a jump may land by another of its translates:
+// another inversion centre, a parallel axis), or nothing when averaging the images does not settle on one.
+std::optional<Eigen::Vector3d> project_on_site(const SymmetricStart& st, const Orbit& o, Eigen::Vector3d x) {
+  if (o.stabiliser.size() <= 1) return x;
+  for (int it = 0; it < 4; ++it) {
+    Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+    for (std::size_t g : o.stabiliser) {
+      const Eigen::Vector3d y = st.rotations[g] * x + st.translations[g];
+      sum += y + (x - y).array().round().matrix();
+    }
+    x = sum / static_cast<double>(o.stabiliser.size());
+  }
+  for (std::size_t g : o.stabiliser) {
+    const Eigen::Vector3d d = st.rotations[g] * x + st.translations[g] - x;
+    if ((d.array() - d.array().round()).abs().maxCoeff() > 1e-6) return std::nullopt;
+  }
+  return x;
+}
+
+// The orbit's atoms placed from the representative at x.
+void place_orbit(const SymmetricStart& st, const Orbit& o, const Eigen::Vector3d& x, std::vector<Eigen::Vector3d>& out) {
+  out.resize(o.atoms.size());
+  for (std::size_t m = 0; m < o.atoms.size(); ++m)
+    out[m] = wrap(st.rotations[o.op_of_atom[m]] * x + st.translations[o.op_of_atom[m]]);
+}
+
+// Splits s's atoms into orbits of the start's operations (each operation must map every atom onto one of its
+// species within 0.01 Å). False, with s's orbits cleared, when they do not.
+bool make_orbits(const Problem& p, const SymmetricStart& st, int start, State& s) {
+  const std::size_t n = s.frac.size();
+  s.orbits.clear();
+  s.orbit_of.assign(n, -1);
+  for (std::size_t a = 0; a < n; ++a) {
+    if (s.orbit_of[a] >= 0) continue;
+    Orbit o;
+    o.representative = a;
+    for (std::size_t g = 0; g < st.rotations.size(); ++g) {
+      const Eigen::Vector3d y = st.rotations[g] * s.frac[a] + st.translations[g];
+      std::size_t found = n;
+      for (std::size_t b = 0; b < n && found == n; ++b) {
+        if (p.atom_species[b] != p.atom_species[a]) continue;
+        Eigen::Vector3d d = y - s.frac[b];
+        for (int k = 0; k < 3; ++k) d(k) -= std::round(d(k));
+        if ((p.to_cart * d).norm() < 0.01) found = b;
+      }
+      if (found == n || (s.orbit_of[found] >= 0 && s.orbit_of[found] != static_cast<int>(s.orbits.size()))) {
+        s.orbits.clear();
+        s.orbit_of.assign(n, -1);
+        return false;
+      }
+      if (found == a) o.stabiliser.push_back(g);
+      if (s.orbit_of[found] < 0) {
+        s.orbit_of[found] = static_cast<int>(s.orbits.size());
+        o.atoms.push_back(found);
+        o.op_of_atom.push_back(g);
+      }
+    }
+    s.orbits.push_back(std::move(o));
+  }
+  // Exact symmetry from here: each orbit re-placed from its projected representative.
+  std::vector<Eigen::Vector3d> placed;
+  for (const Orbit& o : s.orbits) {
+    const std::optional<Eigen::Vector3d> x = project_on_site(st, o, s.frac[o.representative]);
+    if (!x) {
+      s.orbits.clear();
+      s.orbit_of.assign(n, -1);
+      return false;
+    }
+    place_orbit(st, o, *x, placed);
+    for (std::size_t m = 0; m < o.atoms.size(); ++m) s.frac[o.atoms[m]] = placed[m];
+  }
+  s.start = start;
   return true;
 }
 
@@ -369,30 +461,37 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
   // Start: seeds with the same content (atoms matched by species in order), otherwise random positions. Odd
   // replicas (when asked) search centrosymmetric arrangements instead, with half the free coordinates.
   std::size_t seed_used = 0;
+  // A seed's sites onto s's atoms, species by species in order; false (s unchanged in part) when contents differ.
+  auto place_seed = [&](const Crystal& sd, State& s) {
+    if (sd.sites.size() != natoms) return false;
+    std::vector<bool> used(natoms, false);
+    for (std::size_t a = 0; a < natoms; ++a) {
+      bool ok = false;
+      for (std::size_t b = 0; b < natoms && !ok; ++b)
+        if (!used[b] && sd.sites[b].atomic_number == atomic_numbers[a]) {
+          used[b] = true;
+          s.frac[a] = sd.sites[b].frac;
+          ok = true;
+        }
+      if (!ok) return false;
+    }
+    return true;
+  };
   for (int r = 0; r < nrep; ++r) {
     State& s = states[static_cast<std::size_t>(r)];
     s.frac.resize(natoms);
     s.partner.assign(natoms, -1);
     s.on_centre.assign(natoms, 0);
-    bool placed = options.centrosymmetric && r % 2 == 1 &&
-                  make_centrosymmetric(p, s, rngs[static_cast<std::size_t>(r)], r % 4 == 3);
-    while (!placed && seed_used < seeds.size()) {
-      const Crystal& sd = seeds[seed_used++];
-      if (sd.sites.size() != natoms) continue;
-      std::vector<bool> used(natoms, false);
-      bool ok = true;
-      for (std::size_t a = 0; a < natoms && ok; ++a) {
-        ok = false;
-        for (std::size_t b = 0; b < natoms; ++b)
-          if (!used[b] && sd.sites[b].atomic_number == atomic_numbers[a]) {
-            used[b] = true;
-            s.frac[a] = sd.sites[b].frac;
-            ok = true;
-            break;
-          }
-      }
-      placed = ok;
+    bool placed = false;
+    for (std::size_t k = 0; k < options.symmetric_starts.size() && !placed; ++k) {
+      const std::size_t which = (static_cast<std::size_t>(r) + k) % options.symmetric_starts.size();
+      placed = place_seed(options.symmetric_starts[which].crystal, s) &&
+               make_orbits(p, options.symmetric_starts[which], static_cast<int>(which), s);
     }
+    if (!options.symmetric_starts.empty() && !placed) s.orbits.clear();
+    placed = placed || (options.symmetric_starts.empty() && options.centrosymmetric && r % 2 == 1 &&
+                        make_centrosymmetric(p, s, rngs[static_cast<std::size_t>(r)], r % 4 == 3));
+    while (!placed && seed_used < seeds.size()) placed = place_seed(seeds[seed_used++], s);
     if (!placed)
       for (auto& x : s.frac) x = Eigen::Vector3d(uni(rngs[static_cast<std::size_t>(r)]), uni(rngs[static_cast<std::size_t>(r)]),
                                                  uni(rngs[static_cast<std::size_t>(r)]));
@@ -406,7 +505,77 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
   // displacement, -1 for the other kinds.
   // In a centrosymmetric state a pair moves together (the partner to −x), an atom on a centre only jumps to
   // another centre, and swaps exchange two free atoms or two atoms on centres.
+  // A space-group replica moves whole orbits: the representative is displaced, jumps anywhere, or (between
+  // orbits of different species and equal size) exchanges places, and is projected back onto its site.
+  std::vector<std::size_t> moved;
+  std::vector<Eigen::Vector3d> moved_to, placed_a, placed_b;
+  std::vector<std::vector<Complex>> moved_phase;
+  auto attempt_orbit = [&](State& s, std::mt19937_64& rng, double temp, double step, bool jumps) {
+    const SymmetricStart& st = options.symmetric_starts[static_cast<std::size_t>(s.start)];
+    const std::size_t oa = static_cast<std::size_t>(s.orbit_of[static_cast<std::size_t>(uni(rng) * natoms) % natoms]);
+    const Orbit& o = s.orbits[oa];
+    const Eigen::Vector3d xa = s.frac[o.representative];
+    const double u = jumps ? uni(rng) : 1.0;
+    moved.clear();
+    moved_to.clear();
+    if (u < 0.1) {
+      const std::size_t ob = static_cast<std::size_t>(s.orbit_of[static_cast<std::size_t>(uni(rng) * natoms) % natoms]);
+      const Orbit& o2 = s.orbits[ob];
+      if (p.atom_species[o2.representative] == p.atom_species[o.representative] || o2.atoms.size() != o.atoms.size())
+        return -1;
+      const std::optional<Eigen::Vector3d> to_a = project_on_site(st, o, s.frac[o2.representative]),
+                                           to_b = project_on_site(st, o2, xa);
+      if (!to_a || !to_b) return -1;
+      place_orbit(st, o, *to_a, placed_a);
+      place_orbit(st, o2, *to_b, placed_b);
+      moved = o.atoms;
+      moved.insert(moved.end(), o2.atoms.begin(), o2.atoms.end());
+      moved_to = placed_a;
+      moved_to.insert(moved_to.end(), placed_b.begin(), placed_b.end());
+    } else {
+      const Eigen::Vector3d target =
+          u < 0.25 ? Eigen::Vector3d(xa + Eigen::Vector3d(uni(rng), uni(rng), uni(rng)))
+                   : Eigen::Vector3d(xa + p.to_frac * (Eigen::Vector3d(gauss(rng), gauss(rng), gauss(rng)) * step));
+      const std::optional<Eigen::Vector3d> to = project_on_site(st, o, target);
+      if (!to) return u >= 0.25 ? 0 : -1;
+      place_orbit(st, o, *to, moved_to);
+      moved = o.atoms;
+    }
+    // Structure factors and overlaps: every moved atom against the unmoved ones, and the moved pairs.
+    f_trial = s.f;
+    moved_phase.resize(moved.size());
+    std::vector<char> is_moved(natoms, 0);
+    for (std::size_t a : moved) is_moved[a] = 1;
+    double bump_delta = 0;
+    for (std::size_t m = 0; m < moved.size(); ++m) {
+      const std::size_t a = moved[m];
+      atom_phases(p, moved_to[m], moved_phase[m]);
+      const auto& fa = p.form[static_cast<std::size_t>(p.atom_species[a])];
+      for (std::size_t j = 0; j < p.hkls.size(); ++j) f_trial[j] += fa[j] * (moved_phase[m][j] - s.phase[a][j]);
+      for (std::size_t b = 0; b < natoms; ++b)
+        if (!is_moved[b]) bump_delta += overlap_penalty(p, a, b, moved_to[m], s.frac[b]) - overlap_penalty(p, a, b, s.frac[a], s.frac[b]);
+      for (std::size_t m2 = m + 1; m2 < moved.size(); ++m2)
+        bump_delta += overlap_penalty(p, a, moved[m2], moved_to[m], moved_to[m2]) -
+                      overlap_penalty(p, a, moved[m2], s.frac[a], s.frac[moved[m2]]);
+    }
+    const double r2 = r2_of_state(p, f_trial);
+    const double cost = r2 + p.bump_weight * (s.bump + bump_delta);
+    const bool accept = cost <= s.cost || (temp > 0 && uni(rng) < std::exp(-(cost - s.cost) / temp));
+    if (accept) {
+      s.f.swap(f_trial);
+      f_trial.resize(p.hkls.size());
+      for (std::size_t m = 0; m < moved.size(); ++m) {
+        s.frac[moved[m]] = moved_to[m];
+        s.phase[moved[m]].swap(moved_phase[m]);
+      }
+      s.r2 = r2;
+      s.bump += bump_delta;
+      s.cost = cost;
+    }
+    return u >= 0.25 ? (accept ? 1 : 0) : -1;
+  };
   auto attempt = [&](State& s, std::mt19937_64& rng, double temp, double step, bool jumps) {
+    if (!s.orbits.empty()) return attempt_orbit(s, rng, temp, step, jumps);
     const std::size_t a = static_cast<std::size_t>(uni(rng) * natoms) % natoms;
     const double u = jumps ? uni(rng) : 1.0;
     std::size_t b = a;
@@ -517,7 +686,8 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
     bool dup = false;
     for (const DirectSpaceResult& o : out) dup = dup || std::abs(o.cost - s.cost) < 1e-9;
     if (dup) continue;
-    out.push_back({crystal_of(p, s), std::sqrt(s.r2), s.cost});
+    out.push_back({crystal_of(p, s), std::sqrt(s.r2), s.cost,
+                   s.orbits.empty() ? 0 : options.symmetric_starts[static_cast<std::size_t>(s.start)].space_group});
   }
   progress.report(1.0, "direct-space search");
   return out;

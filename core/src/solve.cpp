@@ -37,8 +37,12 @@ constexpr double kMaxIndexingFwhmDeg = 1.5;
 // Broad patterns: up to kModeSlots model samples that at least kMinModeSupport others match are refined first.
 constexpr std::size_t kModeSlots = 2;
 constexpr int kMinModeSupport = 2;
-// Shares of the search time for the space-group search of a sharp cubic pattern; each P1 search has one.
+// Shares of the search time for the space-group searches of a sharp pattern (the cubic group search, the
+// orbit search of a large cell); each P1 search has one.
 constexpr int kSharpGroupSearchWeight = 3;
+// Sharp peaks: cells whose likeliest content has this many atoms or more (in the primitive cell) are also
+// searched under space groups by parallel tempering of orbits.
+constexpr int kSymmetricSearchMinAtoms = 13;
 // Sharp patterns with fewer lines than this have up to kCellsJudgedWithFewLines indexing cells fitted by Le Bail.
 constexpr std::size_t kFewIndexingLines = 12;
 constexpr int kCellsJudgedWithFewLines = 24;
@@ -919,6 +923,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       Centring centring;
       bool space_group = false;  // a space-group search (broad peaks) rather than the P1/P-1 search
       std::vector<int> other_z;  // space-group search: Z for the groups whose orbits cannot hold z
+      bool symmetric_search = false;  // parallel tempering of orbits under the groups the lines allow
     };
     std::vector<Job> jobs;
     // The jobs of the oi-th cell of the Le Bail order: its `how_many` most likely Z in its primitive cell.
@@ -940,6 +945,15 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       add_jobs(by_group, 0, 3, true);
       for (std::size_t i = 1; i < by_group.size(); ++i) by_group[0].other_z.push_back(by_group[i].z);
       if (!by_group.empty()) jobs.insert(jobs.begin(), by_group[0]);
+    }
+    // Sharp peaks in a large symmetric cell: the best cell's likeliest Z is also searched by parallel tempering
+    // under the groups its lines allow, whole orbits moving (a P1 search of 13-20 atoms has 39-60 coordinates
+    // and stalled near R_wp 0.2-0.4 on most of the large development structures it missed).
+    if (!no_resolved_peaks && !jobs.empty() && fits[jobs[0].fit].system != CrystalSystem::Triclinic &&
+        fits[jobs[0].fit].system != CrystalSystem::Cubic && jobs[0].z * atoms_per_formula >= kSymmetricSearchMinAtoms) {
+      Job symmetric = jobs[0];
+      symmetric.symmetric_search = true;
+      jobs.insert(jobs.begin(), symmetric);
     }
     // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
     // space groups they can host, and those searches go first.
@@ -1037,6 +1051,26 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       dso.sweeps = std::max(300L, 40000L / static_cast<long>(content.size()));
       dso.centrosymmetric = true;
       NullProgress quiet;
+      if (jobs[j].symmetric_search) {
+        // Two replicas in each of the four groups whose reflection conditions best fit the lines.
+        SpaceGroupSearchOptions so;
+        so.seed = dso.seed;
+        so.lambda_angstrom = data.lambda1_angstrom;
+        for (const ObservedPeak& pk : result.peaks) so.observed_two_theta_deg.push_back(pk.two_theta_deg - f.profile.zero_deg);
+        try {
+          dso.symmetric_starts = symmetric_starts(search_lattice, content, so, 4, 2);
+        } catch (const Error&) {
+          return;  // spglib could not analyse the cell: the P1 search covers it
+        }
+        if (dso.symmetric_starts.empty()) return;
+        for (const DirectSpaceResult& d : direct_space_search(target, search_lattice, content, {}, dso, cancel, quiet)) {
+          PoolEntry e{d.crystal, d.space_group > 0 ? crystal_system_of_space_group(d.space_group) : CrystalSystem::Triclinic,
+                      f.profile, "space-group direct-space", d.r_intensity};
+          e.keep_symmetry = d.space_group > 0;
+          found_by_job[j].push_back(std::move(e));
+        }
+        return;
+      }
       // Centred: refined in the primitive cell too (P1 in the conventional cell would have n times the free
       // coordinates and can fit an ideal pattern with a wrong structure); its cell is then free (triclinic).
       // Primitive: back to the conventional axes, where the cell keeps its crystal-system constraints.
@@ -1063,12 +1097,12 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         for (std::size_t a : searches_to_continue(best_rwp, space_group)) kept.push_back(active[a]);
         active = std::move(kept);
       }
-      // The sharp cubic group search (first in the list) gets kSharpGroupSearchWeight shares: with one share,
+      // The sharp group searches (first in the list) get kSharpGroupSearchWeight shares: with one share,
       // bixbyite (Mn2O3, Ia-3, 40 atoms) was found with 2 of 3 seeds in 60 s, the third stopping at I2_13; with
       // three, 3 of 3, and no change on 20 ideal and 20 lab-like development patterns.
       std::vector<int> weights;
       for (std::size_t j : active)
-        weights.push_back(jobs[j].space_group && !no_resolved_peaks ? kSharpGroupSearchWeight : 1);
+        weights.push_back((jobs[j].space_group || jobs[j].symmetric_search) && !no_resolved_peaks ? kSharpGroupSearchWeight : 1);
       const std::vector<double> search_budget =
           search_budgets(weights, threads, std::max(round == 0 ? 1.0 : 0.0, search_end_s - seconds_since(t0)));
       const double longest = search_budget.empty() ? 0 : *std::max_element(search_budget.begin(), search_budget.end());

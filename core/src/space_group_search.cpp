@@ -1,9 +1,11 @@
 #include "pxrd/space_group_search.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "pxrd/elements.hpp"
@@ -165,24 +167,36 @@ Eigen::Matrix3d primitive_basis(const std::vector<Eigen::Vector3d>& centring, co
   throw Error("space-group search: no primitive cell for the centring");
 }
 
-std::vector<Trial> trials_for(const Holohedry& h, const std::vector<HostedGroup>& groups) {
+// With monoclinic_cell_choices, a monoclinic lattice also gets its cell choices 2 and 3 (a' = c, c' = −a − c;
+// International Tables A, 2.2.16): the group's glide then runs along another axis of the lattice (P2_1/c's c
+// glide becomes n, then a), which resolved lines can tell apart.
+std::vector<Trial> trials_for(const Holohedry& h, const std::vector<HostedGroup>& groups, bool monoclinic_cell_choices) {
   static const int kPermutations[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}, {2, 1, 0}};
+  Eigen::Matrix3d next_choice;
+  next_choice << 0, 0, 1, 0, 1, 0, -1, 0, -1;
   std::vector<Trial> out;
   for (const HostedGroup& group : groups) {
     const std::vector<Eigen::Vector3d>& centring = group.centring;
-    const int n_perm = h.system == "orthorhombic" ? 6 : 1;
+    const int n_perm = h.system == "orthorhombic" ? 6 : (h.system == "monoclinic" && monoclinic_cell_choices) ? 3 : 1;
     std::vector<Lattice> seen;
     for (int p = 0; p < n_perm; ++p) {
       // Odd permutations also reverse the new c, keeping the cell right-handed (a symmetry of the lattice).
       Eigen::Matrix3d rows;
-      for (int i = 0; i < 3; ++i) rows.row(i) = h.conventional.matrix().row(kPermutations[p][i]);
-      if (p >= 3) rows.row(2) *= -1;
       std::vector<Eigen::Vector3d> points;
-      for (const Eigen::Vector3d& x : h.points) {
-        Eigen::Vector3d y;
-        for (int i = 0; i < 3; ++i) y(i) = x(kPermutations[p][i]);
-        if (p >= 3) y(2) = -y(2);
-        points.push_back(y);
+      if (h.system == "monoclinic") {
+        Eigen::Matrix3d t = Eigen::Matrix3d::Identity();
+        for (int k = 0; k < p; ++k) t = next_choice * t;
+        rows = t * h.conventional.matrix();
+        for (const Eigen::Vector3d& x : h.points) points.push_back(wrapped(t.transpose().inverse() * x));
+      } else {
+        for (int i = 0; i < 3; ++i) rows.row(i) = h.conventional.matrix().row(kPermutations[p][i]);
+        if (p >= 3) rows.row(2) *= -1;
+        for (const Eigen::Vector3d& x : h.points) {
+          Eigen::Vector3d y;
+          for (int i = 0; i < 3; ++i) y(i) = x(kPermutations[p][i]);
+          if (p >= 3) y(2) = -y(2);
+          points.push_back(y);
+        }
       }
       if (!same_points(sorted_points(points), centring)) continue;
       const Lattice lattice(rows);
@@ -237,7 +251,7 @@ std::pair<int, int> absence_fit(const Trial& t, const std::vector<double>& obser
 
 // The trials of a search, in the order tried, at most options.max_trials.
 std::vector<Trial> ordered_trials(const Holohedry& h, const SpaceGroupSearchOptions& options) {
-  std::vector<Trial> trials = trials_for(h, hosted_groups(h, options.rare_groups));
+  std::vector<Trial> trials = trials_for(h, hosted_groups(h, options.rare_groups), !options.observed_two_theta_deg.empty());
   if (!options.observed_two_theta_deg.empty()) {
     // Resolved lines show the reflection conditions: trials that explain every line first, the most specific
     // conditions (fewest allowed reflections) before the looser ones, then the MP-20 order.
@@ -336,8 +350,10 @@ std::vector<FixedSet> fixed_sets_of(const std::vector<Op>& ops) {
 
 // A random structure of whole orbits with the given atoms per species, or an empty crystal after too many
 // rejected orbits (a content the group cannot hold, or no room).
+// general_first: each species fills as many general positions as its count allows before any special one (a
+// search that keeps its orbits cannot change them later; most atoms of large cells sit on general positions).
 Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<int, int>>& counts, double bump,
-                                   double b_iso, std::mt19937_64& rng) {
+                                   double b_iso, std::mt19937_64& rng, bool general_first = false) {
   const Eigen::Matrix3d to_cart = t.lattice.matrix().transpose();
   // Snapping beyond half the shortest lattice translation would merge lattice-translated images.
   double shortest = 1e30;
@@ -351,6 +367,9 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
   std::shuffle(order.begin(), order.end(), rng);
   std::vector<int> placed_z;
   std::vector<Eigen::Vector3d> placed;
+  std::size_t general_size = 0;  // the orbit of a point in no symmetry element
+  for (int k = 0; k < 20 && general_size == 0; ++k)
+    general_size = snapped_orbit(t.ops, to_cart, Eigen::Vector3d(unit(rng), unit(rng), unit(rng)), 1e-6, 0.01).size();
   for (const auto& [z, count] : order) {
     int remaining = count;
     const double own_min = bump * 2 * covalent_radius_angstrom(z);
@@ -359,7 +378,8 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
       // it onto an intersection), or any point snapped with a wide radius.
       Eigen::Vector3d x(unit(rng), unit(rng), unit(rng));
       double snap = 1e-6;
-      const double pick = unit(rng);
+      const bool general = general_first && general_size > 0 && remaining >= static_cast<int>(general_size);
+      const double pick = general ? 1.0 : unit(rng);
       if (pick < 0.45 && !fixed_sets.empty()) {
         const FixedSet& f = fixed_sets[static_cast<std::size_t>(unit(rng) * fixed_sets.size()) % fixed_sets.size()];
         x = f.point;
@@ -370,7 +390,7 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
         snap = snap_max * unit(rng);
       }
       const std::vector<Eigen::Vector3d> orbit = snapped_orbit(t.ops, to_cart, x, snap, own_min);
-      if (orbit.empty() || static_cast<int>(orbit.size()) > remaining) continue;
+      if (orbit.empty() || static_cast<int>(orbit.size()) > remaining || (general && orbit.size() != general_size)) continue;
       bool room = true;
       for (std::size_t i = 0; i < placed.size() && room; ++i) {
         const double dmin = bump * (covalent_radius_angstrom(z) + covalent_radius_angstrom(placed_z[i]));
@@ -409,6 +429,103 @@ Crystal random_symmetric_structure(const Trial& t, const std::vector<std::pair<i
 std::vector<int> space_groups_for_lattice(const Lattice& lattice) {
   std::vector<int> out;
   for (const HostedGroup& g : hosted_groups(holohedry_of(lattice), false)) out.push_back(g.number);
+  return out;
+}
+
+namespace {
+
+// An integer matrix P (det ±1) with P G Pᵀ = G_target within a relative 2e-3: the rows of the target cell as
+// lattice vectors of `lattice`. Metrics, not Cartesian rows, are compared, as spglib's standard cell is rotated.
+std::optional<Eigen::Matrix3d> basis_change(const Lattice& lattice, const Lattice& target) {
+  const Eigen::Matrix3d g = lattice.metric_tensor(), gt = target.metric_tensor();
+  const double tol = 2e-3;
+  std::array<std::vector<Eigen::Vector3d>, 3> rows;
+  for (int i = -3; i <= 3; ++i)
+    for (int j = -3; j <= 3; ++j)
+      for (int k = -3; k <= 3; ++k) {
+        const Eigen::Vector3d v(i, j, k);
+        const double len2 = v.dot(g * v);
+        for (int r = 0; r < 3; ++r)
+          if (std::abs(len2 - gt(r, r)) < tol * gt(r, r)) rows[static_cast<std::size_t>(r)].push_back(v);
+      }
+  const double scale = std::sqrt(gt(0, 0) * gt(1, 1));
+  for (const Eigen::Vector3d& a : rows[0])
+    for (const Eigen::Vector3d& b : rows[1]) {
+      if (std::abs(a.dot(g * b) - gt(0, 1)) > tol * scale) continue;
+      for (const Eigen::Vector3d& c : rows[2]) {
+        if (std::abs(a.dot(g * c) - gt(0, 2)) > tol * std::sqrt(gt(0, 0) * gt(2, 2)) ||
+            std::abs(b.dot(g * c) - gt(1, 2)) > tol * std::sqrt(gt(1, 1) * gt(2, 2)))
+          continue;
+        Eigen::Matrix3d p;
+        p.row(0) = a;
+        p.row(1) = b;
+        p.row(2) = c;
+        if (std::abs(std::abs(p.determinant()) - 1) < 1e-6) return p;
+      }
+    }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<SymmetricStart> symmetric_starts(const Lattice& lattice, const std::vector<int>& content,
+                                             const SpaceGroupSearchOptions& options, int groups, int per_group) {
+  std::vector<SymmetricStart> out;
+  if (content.empty()) return out;
+  const Holohedry h = holohedry_of(lattice);
+  const int multiplicity = static_cast<int>(std::lround(h.conventional.volume_angstrom3() / lattice.volume_angstrom3()));
+  if (multiplicity != static_cast<int>(h.points.size())) return out;  // not a primitive cell
+  std::map<int, int> per_species;
+  for (int z : content) per_species[z] += multiplicity;
+  const std::vector<std::pair<int, int>> counts(per_species.begin(), per_species.end());
+  std::mt19937_64 rng(options.seed);
+  // Distinct groups, each in its first setting: those whose reflection conditions leave the fewest lines
+  // unexplained, in MP-20's order. (space_group_search's order, most specific conditions first, gave 4 axis
+  // settings of Ibam for an I-centred orthorhombic Imm2 cell whose 40 strongest lines break no Ibam condition.)
+  std::vector<Trial> candidates = trials_for(h, hosted_groups(h, options.rare_groups), true);
+  std::vector<int> unexplained(candidates.size(), 0);
+  if (!options.observed_two_theta_deg.empty())
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      unexplained[i] = absence_fit(candidates[i], options.observed_two_theta_deg, options.lambda_angstrom,
+                                   options.line_tolerance_deg).first;
+  std::vector<std::size_t> by_fit(candidates.size());
+  for (std::size_t i = 0; i < by_fit.size(); ++i) by_fit[i] = i;
+  std::stable_sort(by_fit.begin(), by_fit.end(), [&](std::size_t a, std::size_t b) { return unexplained[a] < unexplained[b]; });
+  std::vector<Trial> trials;
+  for (std::size_t i : by_fit) {
+    if (static_cast<int>(trials.size()) >= groups) break;
+    bool seen = false;
+    for (const Trial& t : trials) seen = seen || t.space_group == candidates[i].space_group;
+    if (!seen) trials.push_back(candidates[i]);
+  }
+  for (const Trial& t : trials) {
+    // Trial primitive rows Lp = M L_conv, and Lp = P L (as metrics): x = Pᵀ x_p = Pᵀ M⁻ᵀ x_conv = A x_conv.
+    const Lattice trial_primitive(t.to_primitive * t.lattice.matrix());
+    const std::optional<Eigen::Matrix3d> p = basis_change(lattice, trial_primitive);
+    if (!p) continue;
+    const Eigen::Matrix3d a = p->transpose() * t.to_primitive.transpose().inverse();
+    const Eigen::Matrix3d a_inv = a.inverse();
+    SymmetricStart start;
+    start.space_group = t.space_group;
+    for (const Op& op : t.ops) {
+      start.rotations.push_back(a * op.r * a_inv);
+      start.translations.push_back(wrapped(a * op.t));
+    }
+    for (int k = 0, failures = 0; k < per_group && failures < 3 * per_group;) {
+      // Alternately general positions first and any positions.
+      const Crystal c = random_symmetric_structure(t, counts, options.bump_factor, options.refine.b_iso_start_angstrom2,
+                                                   rng, (k + failures) % 2 == 0);
+      if (c.sites.size() != content.size()) {
+        ++failures;
+        continue;
+      }
+      start.crystal = c;
+      start.crystal.lattice = lattice;
+      for (Site& site : start.crystal.sites) site.frac = wrapped(p->transpose() * site.frac);
+      out.push_back(start);
+      ++k;
+    }
+  }
   return out;
 }
 
