@@ -249,7 +249,6 @@ int run_eval(const std::vector<std::string>& argv) {
   const int pool = static_cast<int>(args.get_int("--pool", k));
   if (pool < k) throw pxrd::InputError("--pool", 0, "the pool must hold at least k samples");
   const std::string split = args.get("--split", "test");
-  if (split != "test" && split != "monitor") throw pxrd::InputError("--split", 0, "unknown split '" + split + "' (test, monitor)");
 
   pxrd::CancelToken cancel;
   pxrd::cli::cancel_on_signals(cancel);
@@ -278,8 +277,7 @@ int run_eval(const std::vector<std::string>& argv) {
   }
   const double steer_keep = args.get_double("--steer-keep", 0.5);
   model->set_pattern_steering(steer_times, steer_keep);
-  auto test = split == "test" ? pxrd::models::load_test_set(data, first + n)
-                              : pxrd::models::load_monitor_set(data, pxrd::models::kDefaultMonitorStride);
+  auto test = pxrd::models::load_evaluation_split(data, split, first + n);
   test.erase(test.begin(), test.begin() + std::min<std::size_t>(test.size(), static_cast<std::size_t>(first)));
   if (test.size() > static_cast<std::size_t>(n)) test.resize(static_cast<std::size_t>(n));
   if (test.size() < 2)

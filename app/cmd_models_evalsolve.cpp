@@ -238,12 +238,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
 
   // Evenly spaced structures (file order), so that the sample is not just the first rows.
   const std::string split = args.get("--split", "test");
-  if (split != "test" && split != "monitor") throw InputError("--split", 0, "unknown split '" + split + "' (test, monitor)");
-  std::vector<models::DatasetEntry> all = split == "test"
-                                              ? models::load_test_set(data_dir, 0)
-                                              : models::load_monitor_set(data_dir, models::kDefaultMonitorStride);
-  if (all.empty())
-    throw InputError(data_dir, 0, split == "test" ? "no test structures found (test.csv.xz)" : "no val structures found (val.csv.xz)");
+  const std::vector<models::DatasetEntry> all = models::load_evaluation_split(data_dir, split, 0);
   std::vector<const models::DatasetEntry*> picked;
   const double stride = double(all.size()) / count;
   const long long min_atoms = args.get_int("--min-atoms", 0);

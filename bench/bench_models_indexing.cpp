@@ -62,10 +62,7 @@ int main(int argc, char** argv) {
       else if (std::strcmp(argv[i], "--min-atoms") == 0 && i + 1 < argc) min_atoms = static_cast<std::size_t>(std::stoi(argv[++i]));
       else count = std::stoi(argv[i]);
     }
-    if (split != "test" && split != "monitor") throw pxrd::InputError("--split", 0, "must be test or monitor");
-    auto entries = split == "test" ? pxrd::models::load_test_set(argv[1], count)
-                                   : pxrd::models::load_monitor_set(argv[1], pxrd::models::kDefaultMonitorStride);
-    if (static_cast<int>(entries.size()) > count) entries.resize(static_cast<std::size_t>(count));
+    const auto entries = pxrd::models::load_evaluation_split(argv[1], split, count);
     std::map<std::string, Tally> by_system;
     Tally all;
     pxrd::CancelToken cancel;

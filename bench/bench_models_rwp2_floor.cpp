@@ -32,10 +32,7 @@ int main(int argc, char** argv) {
       if (std::strcmp(argv[i], "--split") == 0 && i + 1 < argc) split = argv[++i];
       else count = std::stoi(argv[i]);
     }
-    if (split != "test" && split != "monitor") throw std::runtime_error("--split must be test or monitor");
-    auto entries = split == "test" ? pxrd::models::load_test_set(argv[1], 0)
-                                   : pxrd::models::load_monitor_set(argv[1], pxrd::models::kDefaultMonitorStride);
-    if (count > 0 && static_cast<int>(entries.size()) > count) entries.resize(count);
+    const auto entries = pxrd::models::load_evaluation_split(argv[1], split, count);
     const std::vector<double> strains = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02};
     std::vector<std::vector<double>> rwp2(strains.size());
     const std::vector<double> q = pxrd::pxrdnet_q_grid();

@@ -64,7 +64,7 @@ std::vector<int> space_group_trial_order(const Lattice& lattice, const SpaceGrou
 // (primitive): structures and operations in that cell's basis. The groups: those whose reflection conditions
 // leave the fewest of options.observed_two_theta_deg unexplained (every monoclinic cell choice and orthorhombic
 // axis setting tried), most frequent in MP-20 first. A group whose orbits cannot hold `content`, or whose cell
-// cannot be matched, gives none.
+// cannot be matched, gives none. Ordered round robin: the k-th start of every group, then the (k+1)-th.
 std::vector<SymmetricStart> symmetric_starts(const Lattice& lattice, const std::vector<int>& content,
                                              const SpaceGroupSearchOptions& options, int groups, int per_group);
 

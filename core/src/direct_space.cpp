@@ -288,7 +288,10 @@ bool make_centrosymmetric(const Problem& p, State& s, std::mt19937_64& rng, bool
   return true;
 }
 
-Eigen::Vector3d wrap(Eigen::Vector3d x);
+Eigen::Vector3d wrap(Eigen::Vector3d x) {
+  for (int k = 0; k < 3; ++k) x(k) -= std::floor(x(k));
+  return x;
+}
 
 // x moved onto the nearest fixed set of the orbit's stabiliser (a jump may land by another of its translates:
 // another inversion centre, a parallel axis), or nothing when averaging the images does not settle on one.
@@ -378,11 +381,6 @@ void init_state(const Problem& p, State& s) {
   for (std::size_t a = 0; a < n; ++a) s.bump += bump_of_atom(p, s, a, s.frac[a], a) / 2;
   s.r2 = r2_of_state(p, s.f);
   s.cost = s.r2 + p.bump_weight * s.bump;
-}
-
-Eigen::Vector3d wrap(Eigen::Vector3d x) {
-  for (int k = 0; k < 3; ++k) x(k) -= std::floor(x(k));
-  return x;
 }
 
 Crystal crystal_of(const Problem& p, const State& s) {

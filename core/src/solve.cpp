@@ -955,6 +955,25 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       symmetric.symmetric_search = true;
       jobs.insert(jobs.begin(), symmetric);
     }
+    // Sharp peaks in a centred best cell: its conventional cell is also searched as a primitive cell, by the orbit
+    // search under the primitive groups its lines allow. Perovskites with tilted octahedra break the centring only
+    // by weak lines, and indexing labels their cells centred (a BaEuSrWO6 double perovskite, P-4n2, as I).
+    if (!no_resolved_peaks && !order.empty()) {
+      const LeBailResult& f = fits[order[0]];
+      const Centring centring = centring_from_symbol(cells[order[0]].centring);
+      const auto first = std::find_if(jobs.begin(), jobs.end(), [&](const Job& j) { return j.fit == order[0] && !j.space_group; });
+      if (f.system != CrystalSystem::Cubic && centring.multiplicity() > 1 && first != jobs.end()) {
+        const int z = first->z * centring.multiplicity();
+        // Only when the primitive cell is too small for its own orbit search (whose time the conventional search
+        // would share: a 16-atom C-centred Cm cell was lost to a 32-atom search of its conventional cell).
+        if (first->z * atoms_per_formula < kSymmetricSearchMinAtoms && z * atoms_per_formula >= kSymmetricSearchMinAtoms &&
+            z * atoms_per_formula <= options.max_atoms) {
+          Job conventional{order[0], z, with_niggli_primitive(f.lattice, centring_from_symbol("P")), false, {}};
+          conventional.symmetric_search = true;
+          jobs.insert(jobs.begin(), conventional);
+        }
+      }
+    }
     // Broad peaks cannot pin free coordinates: the cells with a metric symmetry are also searched under the
     // space groups they can host, and those searches go first.
     if (no_resolved_peaks) {
@@ -1042,9 +1061,6 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         g.hkls = std::move(kept);
       }
       const std::vector<int> content = cell_content(reduced, jobs[j].z);
-      std::vector<Crystal> seeds;
-      for (const Crystal& s : samples)
-        if (s.sites.size() == content.size()) seeds.push_back(s);
       DirectSpaceOptions dso;
       dso.seed = options.seed + 17 * j + 1000003ULL * round;
       dso.time_budget_s = search_budget;
@@ -1071,6 +1087,9 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         }
         return;
       }
+      std::vector<Crystal> seeds;
+      for (const Crystal& s : samples)
+        if (s.sites.size() == content.size()) seeds.push_back(s);
       // Centred: refined in the primitive cell too (P1 in the conventional cell would have n times the free
       // coordinates and can fit an ideal pattern with a wrong structure); its cell is then free (triclinic).
       // Primitive: back to the conventional axes, where the cell keeps its crystal-system constraints.

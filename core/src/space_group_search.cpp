@@ -498,7 +498,9 @@ std::vector<SymmetricStart> symmetric_starts(const Lattice& lattice, const std::
     for (const Trial& t : trials) seen = seen || t.space_group == candidates[i].space_group;
     if (!seen) trials.push_back(candidates[i]);
   }
+  std::vector<std::vector<SymmetricStart>> by_group;
   for (const Trial& t : trials) {
+    by_group.emplace_back();
     // Trial primitive rows Lp = M L_conv, and Lp = P L (as metrics): x = Pᵀ x_p = Pᵀ M⁻ᵀ x_conv = A x_conv.
     const Lattice trial_primitive(t.to_primitive * t.lattice.matrix());
     const std::optional<Eigen::Matrix3d> p = basis_change(lattice, trial_primitive);
@@ -522,10 +524,14 @@ std::vector<SymmetricStart> symmetric_starts(const Lattice& lattice, const std::
       start.crystal = c;
       start.crystal.lattice = lattice;
       for (Site& site : start.crystal.sites) site.frac = wrapped(p->transpose() * site.frac);
-      out.push_back(start);
+      by_group.back().push_back(start);
       ++k;
     }
   }
+  // Round robin: the first starts cover every group.
+  for (std::size_t k = 0; k < static_cast<std::size_t>(per_group); ++k)
+    for (const std::vector<SymmetricStart>& g : by_group)
+      if (k < g.size()) out.push_back(g[k]);
   return out;
 }
 

@@ -353,4 +353,14 @@ std::vector<DatasetEntry> load_monitor_set(const std::string& data_dir, int moni
   return out;
 }
 
+std::vector<DatasetEntry> load_evaluation_split(const std::string& data_dir, const std::string& split, int count) {
+  if (split != "test" && split != "monitor") throw InputError("--split", 0, "unknown split '" + split + "' (test, monitor)");
+  std::vector<DatasetEntry> entries =
+      split == "test" ? load_test_set(data_dir, count) : load_monitor_set(data_dir, kDefaultMonitorStride);
+  if (count > 0 && static_cast<int>(entries.size()) > count) entries.resize(static_cast<std::size_t>(count));
+  if (entries.empty())
+    throw InputError(data_dir + (split == "test" ? "/test.csv.xz" : "/val.csv.xz"), 0, "no " + split + " structures found");
+  return entries;
+}
+
 }  // namespace pxrd::models

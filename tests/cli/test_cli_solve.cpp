@@ -137,6 +137,15 @@ class TestCliSolve : public QObject {
     QVERIFY(item["candidate_rwp"].toArray()[0].toDouble() < 0.05);
     QVERIFY(item["candidate_contact"].toArray()[0].toDouble() > 1.0);  // Na–Cl 2.82 Å, radii 1.66 + 1.02 Å
     QVERIFY(!item["candidate_origin"].toArray()[0].toString().isEmpty());
+    // --min-atoms: the 8-atom cell is the only pick, so 9 leaves none; a malformed value is named.
+    auto bad = run_pxrd_diff({"eval-solve", "--data", QString::fromStdString(dir), "--count", "1", "--no-model",
+                              "--min-atoms", "9", "-o", tmp_ + "/none.json"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("--min-atoms") && bad.err.contains("9 or more atoms"), qPrintable(bad.err));
+    QVERIFY(!QFile::exists(tmp_ + "/none.json"));
+    bad = run_pxrd_diff({"eval-solve", "--data", QString::fromStdString(dir), "--no-model", "--min-atoms", "many"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("--min-atoms"), qPrintable(bad.err));
   }
   void batchContinuesAndResumes() {
     const std::string manifest = (tmp_ + "/manifest.csv").toStdString();

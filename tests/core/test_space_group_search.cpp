@@ -58,22 +58,15 @@ struct RockSalt10 {
     return space_group_search(data, cell, content, p0, options, cancel);
   }
 };
-}  // namespace
-
-class TestSpaceGroupSearch : public QObject {
-  Q_OBJECT
- private slots:
-  void directSpaceUnderGroupFindsMonoclinicCell() {
-    // A 14-atom P2_1/n cell (P2_1/c in cell choice 2: Mo on 2a, Ca and two O on general positions, 9 free
-    // coordinates against 42 in P1). The lines must put P2_1/c with the n glide first among the groups (the
-    // standard setting's c glide would forbid observed h0l lines), and replicas started from random structures under
-    // it, searched against the intensities a Le Bail fit extracts from the ideal pattern, must keep the group and
-    // find the structure.
-    const Lattice cell = Lattice::from_parameters(5.6, 6.1, 7.3, 90, 101.5, 90);
+// A 14-atom P2_1/n cell (P2_1/c in cell choice 2: Mo on 2a, Ca and two O on general positions, 9 free
+// coordinates against 42 in P1), its ideal pattern, the intensities a Le Bail fit extracts and its strongest lines.
+struct MonoclinicP21n {
+  Lattice cell = Lattice::from_parameters(5.6, 6.1, 7.3, 90, 101.5, 90);
+  Crystal truth = [this] {
     const std::vector<Eigen::Vector3d> ops_r_sign = {{1, 1, 1}, {-1, 1, -1}, {-1, -1, -1}, {1, -1, 1}};
     const std::vector<Eigen::Vector3d> ops_t = {{0, 0, 0}, {0.5, 0.5, 0.5}, {0, 0, 0}, {0.5, 0.5, 0.5}};
-    Crystal truth;
-    truth.lattice = cell;
+    Crystal c;
+    c.lattice = cell;
     const std::vector<std::pair<int, Eigen::Vector3d>> asymmetric = {
         {42, {0, 0, 0}}, {20, {0.25, 0.2, 0.33}}, {8, {0.1, 0.3, 0.1}}, {8, {0.5, 0.05, 0.75}}};
     for (const auto& [z, x] : asymmetric)
@@ -83,47 +76,72 @@ class TestSpaceGroupSearch : public QObject {
         s.element = element_symbol(z);
         s.frac = (ops_r_sign[g].cwiseProduct(x) + ops_t[g]).unaryExpr([](double v) { return v - std::floor(v); });
         bool seen = false;
-        for (const Site& t : truth.sites) seen = seen || (t.atomic_number == z && (t.frac - s.frac).norm() < 1e-9);
-        if (!seen) truth.sites.push_back(s);
+        for (const Site& t : c.sites) seen = seen || (t.atomic_number == z && (t.frac - s.frac).norm() < 1e-9);
+        if (!seen) c.sites.push_back(s);
       }
-    QCOMPARE(truth.sites.size(), std::size_t(14));
-    QCOMPARE(find_space_group(truth, 0.01).number, 14);
-    const PowderData data = powder_data_from_pattern(ideal_cu_ka_pattern(truth), 5, 90);
-    CancelToken cancel;
+    return c;
+  }();
+  PowderData data = powder_data_from_pattern(ideal_cu_ka_pattern(truth), 5, 90);
+  CancelToken cancel;
+  LeBailResult lb = [this] {
     ProfileParams start;
     start.w = 0.01;
-    const LeBailResult lb = lebail_fit(data, cell, CrystalSystem::Monoclinic, start, LeBailOptions{}, cancel);
-    const IntensityTarget target = intensity_target_from_lebail(lb, data);
-    QVERIFY(intensity_r_factor(target, group_intensities(truth, target.groups)) < 0.01);
-    std::vector<int> content;
-    for (const Site& s : truth.sites) content.push_back(s.atomic_number);
-
+    return lebail_fit(data, cell, CrystalSystem::Monoclinic, start, LeBailOptions{}, cancel);
+  }();
+  IntensityTarget target = intensity_target_from_lebail(lb, data);
+  std::vector<int> content = [this] {
+    std::vector<int> z;
+    for (const Site& s : truth.sites) z.push_back(s.atomic_number);
+    return z;
+  }();
+  SpaceGroupSearchOptions lines = [this] {
     SpaceGroupSearchOptions so;
     so.seed = 3;
     so.lambda_angstrom = data.lambda1_angstrom;
     for (const ObservedPeak& p : find_peaks_for_indexing(data, 40, 1.0)) so.observed_two_theta_deg.push_back(p.two_theta_deg);
-    const std::vector<SymmetricStart> starts = symmetric_starts(cell, content, so, 1, 4);
-    QCOMPARE(starts.size(), std::size_t(4));
-    // Whether every operation of the (first) start maps c onto itself.
-    auto keeps_operations = [&](const Crystal& c) {
-      const SymmetricStart& st = starts.front();
-      for (std::size_t g = 0; g < st.rotations.size(); ++g)
-        for (const Site& a : c.sites) {
-          double nearest = 1;
-          for (const Site& b : c.sites) {
-            const Eigen::Vector3d d = st.rotations[g] * a.frac + st.translations[g] - b.frac;
-            if (b.atomic_number == a.atomic_number) nearest = std::min(nearest, (d.array() - d.array().round()).abs().maxCoeff());
-          }
-          if (nearest > 1e-6) return false;
+    return so;
+  }();
+  MonoclinicP21n() {
+    QCOMPARE(truth.sites.size(), std::size_t(14));
+    QCOMPARE(find_space_group(truth, 0.01).number, 14);
+    QVERIFY(intensity_r_factor(target, group_intensities(truth, target.groups)) < 0.01);
+  }
+  // Whether every operation of the start maps c onto itself.
+  bool keeps_operations(const SymmetricStart& st, const Crystal& c) const {
+    for (std::size_t g = 0; g < st.rotations.size(); ++g)
+      for (const Site& a : c.sites) {
+        double nearest = 1;
+        for (const Site& b : c.sites) {
+          const Eigen::Vector3d d = st.rotations[g] * a.frac + st.translations[g] - b.frac;
+          if (b.atomic_number == a.atomic_number) nearest = std::min(nearest, (d.array() - d.array().round()).abs().maxCoeff());
         }
-      return true;
-    };
-    QVERIFY(keeps_operations(truth));  // the n-glide setting
+        if (nearest > 1e-6) return false;
+      }
+    return true;
+  }
+  std::vector<DirectSpaceResult> search(const DirectSpaceOptions& opt) const {
+    NullProgress progress;
+    return direct_space_search(target, lb.lattice, content, {}, opt, cancel, progress);
+  }
+};
+}  // namespace
+
+class TestSpaceGroupSearch : public QObject {
+  Q_OBJECT
+ private slots:
+  void directSpaceUnderGroupFindsMonoclinicCell() {
+    // The lines must put P2_1/c with the n glide first among the groups (the standard setting's c glide would
+    // forbid observed h0l lines), and replicas started from random structures under it, searched against the
+    // intensities a Le Bail fit extracts from the ideal pattern, must keep the group and find the structure.
+    const MonoclinicP21n m;
+    const std::vector<SymmetricStart> starts = symmetric_starts(m.cell, m.content, m.lines, 1, 4);
+    QCOMPARE(starts.size(), std::size_t(4));
+    QVERIFY(m.keeps_operations(starts.front(), m.truth));  // the n-glide setting
     for (const SymmetricStart& st : starts) {
       QCOMPARE(st.space_group, 14);
-      QCOMPARE(st.crystal.sites.size(), content.size());
+      QCOMPARE(st.crystal.sites.size(), m.content.size());
       QCOMPARE(find_space_group(st.crystal, 0.01).number, 14);
-      QVERIFY(keeps_operations(st.crystal));
+      QVERIFY(m.keeps_operations(starts.front(), st.crystal));
     }
     DirectSpaceOptions opt;
     opt.seed = 5;
@@ -132,16 +150,25 @@ class TestSpaceGroupSearch : public QObject {
     opt.time_budget_s = 120;
     opt.results = 4;
     opt.symmetric_starts = starts;
-    NullProgress progress;
-    const std::vector<DirectSpaceResult> res = direct_space_search(target, lb.lattice, content, {}, opt, cancel, progress);
+    const std::vector<DirectSpaceResult> res = m.search(opt);
     QVERIFY(!res.empty());
     for (const DirectSpaceResult& r : res) {
       QCOMPARE(r.space_group, 14);
-      QVERIFY(keeps_operations(r.crystal));
+      QVERIFY(m.keeps_operations(starts.front(), r.crystal));
     }
     qInfo() << "best R_I" << res[0].r_intensity;
     QVERIFY(res[0].r_intensity < 0.05);
-    QVERIFY(match_structures(res[0].crystal, truth, MatchTolerances{0.3, 0.5, 10}).matched);
+    QVERIFY(match_structures(res[0].crystal, m.truth, MatchTolerances{0.3, 0.5, 10}).matched);
+  }
+  void startsCoverEveryGroupFirst() {
+    // Round robin over the groups: with two groups of two starts, the first two starts are one of each.
+    const MonoclinicP21n m;
+    const std::vector<SymmetricStart> starts = symmetric_starts(m.cell, m.content, m.lines, 2, 2);
+    QCOMPARE(starts.size(), std::size_t(4));
+    QCOMPARE(starts[0].space_group, 14);
+    QVERIFY(starts[1].space_group != starts[0].space_group);
+    QCOMPARE(starts[2].space_group, starts[0].space_group);
+    QCOMPARE(starts[3].space_group, starts[1].space_group);
   }
   void operationsFromTheDatabase() {
     QCOMPARE(space_group_operations(225).size(), std::size_t(192));  // Fm-3m: 48 rotations × 4 centring vectors

@@ -71,6 +71,9 @@ std::vector<DatasetEntry> load_test_set(const std::string& data_dir, int count);
 // order; MP-20's splits share no material_id, so the count matches): never trained on, a development set for
 // tuning the solver without touching test. Sticks left empty.
 std::vector<DatasetEntry> load_monitor_set(const std::string& data_dir, int monitor_stride);
+// The split an evaluation names: "test" (test.csv.xz) or "monitor" (load_monitor_set at the default stride), its
+// first `count` crystals (count <= 0: all). Throws InputError for another name or an empty split.
+std::vector<DatasetEntry> load_evaluation_split(const std::string& data_dir, const std::string& split, int count);
 
 // The two steps that ready entries as training sees them. compute_sticks simulates each entry's radiation-free
 // sticks on `threads` threads and drops the entries whose simulation fails; reduce_cells Niggli-reduces every cell.
