@@ -62,7 +62,8 @@ struct DirectSpaceOptions {
   // inorganic structures have an inversion centre, and the search space halves. Results are still P1.
   bool centrosymmetric = false;
   // When given, the replicas start from these in turn and keep their orbits (centrosymmetric is then ignored);
-  // a start whose content differs from the search's is skipped.
+  // a start whose content differs from the search's is skipped. With more starts than replicas, each is first
+  // polished by a short greedy descent (within a quarter of the budget) and the lowest costs become the replicas.
   std::vector<SymmetricStart> symmetric_starts;
 };
 

@@ -632,6 +632,32 @@ std::vector<DirectSpaceResult> direct_space_search(const IntensityTarget& target
     return displacement ? (accept ? 1 : 0) : -1;
   };
 
+  // More starts than replicas: each is polished by a short greedy descent (orbit jumps and exchanges included),
+  // and the lowest costs become the replicas, coldest first. A replica keeps its Wyckoff positions; with a few
+  // random starts per group the right ones are often never drawn, and a heavy atom on the wrong kind of site
+  // shows after a few sweeps.
+  if (options.symmetric_starts.size() > static_cast<std::size_t>(nrep)) {
+    std::vector<State> screened;
+    const double screen_s = 0.25 * options.time_budget_s;
+    for (std::size_t k = 0; k < options.symmetric_starts.size(); ++k) {
+      cancel.throw_if_cancelled();
+      if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > screen_s &&
+          screened.size() >= static_cast<std::size_t>(nrep))
+        break;
+      State s = states.front();
+      if (!place_seed(options.symmetric_starts[k].crystal, s) ||
+          !make_orbits(p, options.symmetric_starts[k], static_cast<int>(k), s))
+        continue;
+      init_state(p, s);
+      for (double step : {0.4, 0.2})
+        for (std::size_t m = 0; m < 4 * natoms; ++m) attempt(s, rngs[0], 0.0, step, true);
+      screened.push_back(std::move(s));
+    }
+    std::sort(screened.begin(), screened.end(), [](const State& a, const State& b) { return a.cost < b.cost; });
+    for (std::size_t r = 0; r < screened.size() && r < states.size(); ++r) states[r] = std::move(screened[r]);
+    best = states;
+  }
+
   long sweep = 0;
   for (; sweep < options.sweeps; ++sweep) {
     cancel.throw_if_cancelled();

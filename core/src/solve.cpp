@@ -43,6 +43,9 @@ constexpr int kSharpGroupSearchWeight = 3;
 // Sharp peaks: cells whose likeliest content has this many atoms or more (in the primitive cell) are also
 // searched under space groups by parallel tempering of orbits.
 constexpr int kSymmetricSearchMinAtoms = 13;
+// Random starts per group for the orbit search: direct_space_search polishes them briefly and keeps the best as its
+// eight replicas (two per group picked a Pnma TbScO3's Wyckoff positions in 1 of 4 seeds, six in 3 of 4).
+constexpr int kOrbitStartsPerGroup = 6;
 // Sharp patterns with fewer lines than this have up to kCellsJudgedWithFewLines indexing cells fitted by Le Bail.
 constexpr std::size_t kFewIndexingLines = 12;
 constexpr int kCellsJudgedWithFewLines = 24;
@@ -946,6 +949,15 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       for (std::size_t i = 1; i < by_group.size(); ++i) by_group[0].other_z.push_back(by_group[i].z);
       if (!by_group.empty()) jobs.insert(jobs.begin(), by_group[0]);
     }
+    // The other Z searched in P1 for a fit (times `factor`, within max_atoms), likeliest first: an orbit search takes
+    // the first Z that the most of its groups can hold (an estimate of 3 TbScO3 in a 20-atom Pnma cell fits no group).
+    auto other_z_of = [&](std::size_t fit, int z, int factor) {
+      std::vector<int> out;
+      for (const Job& j : jobs)
+        if (j.fit == fit && !j.space_group && !j.symmetric_search && j.z != z && j.z * factor * atoms_per_formula <= options.max_atoms)
+          out.push_back(j.z * factor);
+      return out;
+    };
     // Sharp peaks in a large symmetric cell: the best cell's likeliest Z is also searched by parallel tempering
     // under the groups its lines allow, whole orbits moving (a P1 search of 13-20 atoms has 39-60 coordinates
     // and stalled near R_wp 0.2-0.4 on most of the large development structures it missed).
@@ -953,6 +965,7 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         fits[jobs[0].fit].system != CrystalSystem::Cubic && jobs[0].z * atoms_per_formula >= kSymmetricSearchMinAtoms) {
       Job symmetric = jobs[0];
       symmetric.symmetric_search = true;
+      symmetric.other_z = other_z_of(jobs[0].fit, jobs[0].z, 1);
       jobs.insert(jobs.begin(), symmetric);
     }
     // Sharp peaks in a centred best cell: its conventional cell is also searched as a primitive cell, by the orbit
@@ -968,7 +981,8 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         // would share: a 16-atom C-centred Cm cell was lost to a 32-atom search of its conventional cell).
         if (first->z * atoms_per_formula < kSymmetricSearchMinAtoms && z * atoms_per_formula >= kSymmetricSearchMinAtoms &&
             z * atoms_per_formula <= options.max_atoms) {
-          Job conventional{order[0], z, with_niggli_primitive(f.lattice, centring_from_symbol("P")), false, {}};
+          Job conventional{order[0], z, with_niggli_primitive(f.lattice, centring_from_symbol("P")), false,
+                           other_z_of(order[0], first->z, centring.multiplicity())};
           conventional.symmetric_search = true;
           jobs.insert(jobs.begin(), conventional);
         }
@@ -1068,18 +1082,28 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
       dso.centrosymmetric = true;
       NullProgress quiet;
       if (jobs[j].symmetric_search) {
-        // Two replicas in each of the four groups whose reflection conditions best fit the lines.
+        // Starts in the four groups whose reflection conditions best fit the lines.
         SpaceGroupSearchOptions so;
         so.seed = dso.seed;
         so.lambda_angstrom = data.lambda1_angstrom;
         for (const ObservedPeak& pk : result.peaks) so.observed_two_theta_deg.push_back(pk.two_theta_deg - f.profile.zero_deg);
-        try {
-          dso.symmetric_starts = symmetric_starts(search_lattice, content, so, 4, 2);
-        } catch (const Error&) {
-          return;  // spglib could not analyse the cell: the P1 search covers it
+        std::vector<int> zs = {jobs[j].z};
+        zs.insert(zs.end(), jobs[j].other_z.begin(), jobs[j].other_z.end());
+        std::vector<int> searched_content;
+        for (int z : zs) {
+          try {
+            std::vector<SymmetricStart> starts = symmetric_starts(search_lattice, cell_content(reduced, z), so, 4, kOrbitStartsPerGroup);
+            if (starts.size() > dso.symmetric_starts.size()) {
+              dso.symmetric_starts = std::move(starts);
+              searched_content = cell_content(reduced, z);
+            }
+          } catch (const Error&) {
+            return;  // spglib could not analyse the cell: the P1 search covers it
+          }
         }
         if (dso.symmetric_starts.empty()) return;
-        for (const DirectSpaceResult& d : direct_space_search(target, search_lattice, content, {}, dso, cancel, quiet)) {
+        dso.sweeps = std::max(300L, 40000L / static_cast<long>(searched_content.size()));
+        for (const DirectSpaceResult& d : direct_space_search(target, search_lattice, searched_content, {}, dso, cancel, quiet)) {
           PoolEntry e{d.crystal, d.space_group > 0 ? crystal_system_of_space_group(d.space_group) : CrystalSystem::Triclinic,
                       f.profile, "space-group direct-space", d.r_intensity};
           e.keep_symmetry = d.space_group > 0;

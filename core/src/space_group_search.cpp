@@ -513,7 +513,7 @@ std::vector<SymmetricStart> symmetric_starts(const Lattice& lattice, const std::
       start.rotations.push_back(a * op.r * a_inv);
       start.translations.push_back(wrapped(a * op.t));
     }
-    for (int k = 0, failures = 0; k < per_group && failures < 3 * per_group;) {
+    for (int k = 0, failures = 0; k < per_group && failures < 10 * per_group;) {
       // Alternately general positions first and any positions.
       const Crystal c = random_symmetric_structure(t, counts, options.bump_factor, options.refine.b_iso_start_angstrom2,
                                                    rng, (k + failures) % 2 == 0);

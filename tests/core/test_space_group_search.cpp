@@ -1,5 +1,6 @@
 // Direct-space search under space groups: the groups a lattice can host, rutile found from a 10 Å pattern in
-// a cell a few per cent off, and a 14-atom P2_1/n cell found by parallel tempering of its orbits.
+// a cell a few per cent off, and a 14-atom P2_1/n cell found by parallel tempering of its orbits (also when only
+// one of several starts has the right Wyckoff positions).
 #include <QtTest>
 
 #include <algorithm>
@@ -119,6 +120,16 @@ struct MonoclinicP21n {
       }
     return true;
   }
+  // Four replicas, 1500 sweeps and no time limit (deterministic).
+  static DirectSpaceOptions search_options() {
+    DirectSpaceOptions opt;
+    opt.seed = 5;
+    opt.replicas = 4;
+    opt.sweeps = 1500;
+    opt.time_budget_s = 120;
+    opt.results = 4;
+    return opt;
+  }
   std::vector<DirectSpaceResult> search(const DirectSpaceOptions& opt) const {
     NullProgress progress;
     return direct_space_search(target, lb.lattice, content, {}, opt, cancel, progress);
@@ -143,12 +154,7 @@ class TestSpaceGroupSearch : public QObject {
       QCOMPARE(find_space_group(st.crystal, 0.01).number, 14);
       QVERIFY(m.keeps_operations(starts.front(), st.crystal));
     }
-    DirectSpaceOptions opt;
-    opt.seed = 5;
-    opt.replicas = 4;
-    opt.sweeps = 1500;
-    opt.time_budget_s = 120;
-    opt.results = 4;
+    DirectSpaceOptions opt = m.search_options();
     opt.symmetric_starts = starts;
     const std::vector<DirectSpaceResult> res = m.search(opt);
     QVERIFY(!res.empty());
@@ -169,6 +175,38 @@ class TestSpaceGroupSearch : public QObject {
     QVERIFY(starts[1].space_group != starts[0].space_group);
     QCOMPARE(starts[2].space_group, starts[0].space_group);
     QCOMPARE(starts[3].space_group, starts[1].space_group);
+  }
+  void screeningKeepsTheStartWithTheRightSites() {
+    // A replica keeps its orbits: one started with oxygen on inversion centres (4 + 2 + 2 instead of 4 + 4) cannot
+    // reach the structure. Given more starts than replicas, the search polishes each briefly and keeps the best, so
+    // one good start among bad ones is kept and solves it; without it, the bad starts do not.
+    const MonoclinicP21n m;
+    auto on_centre = [](const Crystal& c, int atomic_number) {
+      for (const Site& s : c.sites) {
+        const Eigen::Vector3d twice = 2 * s.frac;
+        if (s.atomic_number == atomic_number && (twice.array() - twice.array().round()).abs().maxCoeff() < 1e-6) return true;
+      }
+      return false;
+    };
+    std::vector<SymmetricStart> bad, good;  // good: Ca and O on general positions, as in the structure
+    for (const SymmetricStart& st : symmetric_starts(m.cell, m.content, m.lines, 1, 120)) {
+      if (on_centre(st.crystal, 8)) bad.push_back(st);
+      else if (!on_centre(st.crystal, 20)) good.push_back(st);
+    }
+    QVERIFY(bad.size() >= 6 && !good.empty());
+    DirectSpaceOptions opt = m.search_options();
+    opt.symmetric_starts = {bad.begin(), bad.begin() + 6};
+    const std::vector<DirectSpaceResult> stuck = m.search(opt);
+    QVERIFY(!stuck.empty());
+    opt.symmetric_starts.insert(opt.symmetric_starts.begin() + 3, good.front());
+    const std::vector<DirectSpaceResult> found = m.search(opt);
+    QVERIFY(!found.empty());
+    qInfo() << "best R_I from 6 bad starts" << stuck[0].r_intensity << "with one good start among them" << found[0].r_intensity;
+    QVERIFY(on_centre(stuck[0].crystal, 8));
+    QVERIFY(stuck[0].r_intensity > 0.1);
+    QVERIFY(!on_centre(found[0].crystal, 8));
+    QVERIFY(found[0].r_intensity < 0.05);
+    QVERIFY(match_structures(found[0].crystal, m.truth, MatchTolerances{0.3, 0.5, 10}).matched);
   }
   void operationsFromTheDatabase() {
     QCOMPARE(space_group_operations(225).size(), std::size_t(192));  // Fm-3m: 48 rotations × 4 centring vectors
