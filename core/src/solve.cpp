@@ -1092,10 +1092,11 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         std::vector<int> searched_content;
         for (int z : zs) {
           try {
-            std::vector<SymmetricStart> starts = symmetric_starts(search_lattice, cell_content(reduced, z), so, 4, kOrbitStartsPerGroup);
+            std::vector<int> z_content = cell_content(reduced, z);
+            std::vector<SymmetricStart> starts = symmetric_starts(search_lattice, z_content, so, 4, kOrbitStartsPerGroup);
             if (starts.size() > dso.symmetric_starts.size()) {
               dso.symmetric_starts = std::move(starts);
-              searched_content = cell_content(reduced, z);
+              searched_content = std::move(z_content);
             }
           } catch (const Error&) {
             return;  // spglib could not analyse the cell: the P1 search covers it
