@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "cmd_models_solve.hpp"
@@ -37,6 +38,8 @@ void print_evalsolve_help() {
                "  --ablations            also: no model, no refinement, wrong pattern (ideal condition)\n"
                "  --min-atoms N          of the picked structures, keep those with at least N atoms in the cell\n"
                "                         (a subset of the same --count run, to study large cells)\n"
+               "  --ids LIST             of the picked structures, keep those with these material ids (comma list;\n"
+               "                         an id not among them is an error), to re-run a chosen few\n"
                "  -k N (10) --time-budget SEC (20) --seed N (1) --model PATH --no-model --max-atoms N\n"
                "  --cell-content         give the solver the cell's atom count (as CSP papers do); default: only\n"
                "                         the formula, with Z free\n"
@@ -209,7 +212,7 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     return 0;
   }
   args.check_known({"--data", "--count", "--split", "--conditions", "--ablations", "-k", "--time-budget", "--seed", "--model",
-                    "--no-model", "--max-atoms", "--min-atoms", "--cell-content", "-o", "--save-patterns", "--help"});
+                    "--no-model", "--max-atoms", "--min-atoms", "--ids", "--cell-content", "-o", "--save-patterns", "--help"});
   const std::string save_dir = args.get("--save-patterns", "");
   if (!save_dir.empty()) std::filesystem::create_directories(save_dir);
   const std::string data_dir = args.get("--data");
@@ -247,6 +250,19 @@ int run_evalsolve(const std::vector<std::string>& argv) {
     if (static_cast<long long>(e.crystal.size()) >= min_atoms) picked.push_back(&e);
   }
   if (picked.empty()) throw InputError("--min-atoms", 0, "no picked structure has " + std::to_string(min_atoms) + " or more atoms");
+  if (args.has("--ids")) {
+    std::set<std::string> wanted;
+    std::stringstream ss(args.get("--ids"));
+    for (std::string id; std::getline(ss, id, ',');)
+      if (!id.empty()) wanted.insert(id);
+    std::vector<const models::DatasetEntry*> kept;
+    for (const models::DatasetEntry* e : picked)
+      if (wanted.erase(e->material_id)) kept.push_back(e);
+    if (!wanted.empty())
+      throw InputError("--ids", 0, "'" + *wanted.begin() + "' is not among the " + std::to_string(picked.size()) +
+                                       " structures picked by --count and --min-atoms");
+    picked = std::move(kept);
+  }
 
   std::mt19937_64 rng(base.seed);
   std::vector<ItemResult> results;

@@ -146,6 +146,12 @@ class TestCliSolve : public QObject {
     bad = run_pxrd_diff({"eval-solve", "--data", QString::fromStdString(dir), "--no-model", "--min-atoms", "many"});
     QCOMPARE(bad.code, 2);
     QVERIFY2(bad.err.contains("--min-atoms"), qPrintable(bad.err));
+    // --ids: an id that is not among the picked structures is named, and nothing is solved or written.
+    bad = run_pxrd_diff({"eval-solve", "--data", QString::fromStdString(dir), "--count", "1", "--no-model", "--ids",
+                         "mp-22862,mp-0", "-o", tmp_ + "/none.json"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("--ids") && bad.err.contains("'mp-0'"), qPrintable(bad.err));
+    QVERIFY(!QFile::exists(tmp_ + "/none.json"));
   }
   void batchContinuesAndResumes() {
     const std::string manifest = (tmp_ + "/manifest.csv").toStdString();

@@ -88,6 +88,26 @@ class TestIndexing : public QObject {
     check(Lattice::from_parameters(3.25, 3.25, 5.21, 90, 90, 120), CrystalSystem::Hexagonal, -0.03, 16,
           [](int, int, int) { return true; });
   }
+  void rhombohedralWithLabZeroShift() {
+    // The peaks found in a simulated lab-like pattern of R-3m YOF (mp-3637, development split; Kα1+Kα2 stripped,
+    // Poisson counts, zero +0.06°; 3.836 × 19.164 Å on hexagonal axes, obverse −h + k + l = 3n). Two lines fix a
+    // hexagonal trial cell, and at zero 0 the true one was missed: a 2 × 2 supercell (M20 42) came first.
+    const std::vector<double> tt = {13.921, 27.970, 28.475, 32.841, 35.804, 42.476, 42.828, 46.775, 47.422,
+                                    55.360, 55.933, 56.218, 58.855, 59.963, 65.504, 65.758, 68.776, 69.798,
+                                    74.221, 75.048, 75.779, 76.509, 77.821, 78.786, 79.749, 84.962, 86.324,
+                                    87.744, 88.222, 88.705, 92.437, 92.913, 93.702, 94.409, 94.889, 98.326};
+    IndexingOptions options;
+    options.min_volume_angstrom3 = 18;  // as the solver sets it for YOF (6 Å³ per atom of a formula unit)
+    CancelToken cancel;
+    const auto sols = index_peaks(tt, 1.540598, options, cancel);
+    QVERIFY(!sols.empty());
+    QCOMPARE(sols[0].system, CrystalSystem::Hexagonal);
+    QCOMPARE(QString::fromStdString(sols[0].centring), QString("R"));
+    QVERIFY2(std::abs(sols[0].lattice.volume_angstrom3() - 244.0) < 1.0,
+             qPrintable(QString::number(sols[0].lattice.volume_angstrom3())));
+    QVERIFY(std::abs(sols[0].zero_deg - 0.06) < 0.01);
+    QCOMPARE(sols[0].lines_indexed, sols[0].lines_used);
+  }
   void orthorhombic() {
     check(Lattice::from_parameters(4.8, 5.9, 7.3, 90, 90, 90), CrystalSystem::Orthorhombic, 0.02, 20,
           [](int, int, int) { return true; });
