@@ -569,8 +569,12 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
       }
     solutions.push_back(s);
   };
-  std::vector<double> q(lines.size());
-  for (std::size_t i = 0; i < lines.size(); ++i) q[i] = ev.q_of(lines[i], 0.0);
+  auto q_at_zero = [&](double zero) {
+    std::vector<double> out(lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) out[i] = ev.q_of(lines[i], zero);
+    return out;
+  };
+  const std::vector<double> q = q_at_zero(0.0);
   const std::size_t first = std::min<std::size_t>(lines.size(), 6);
   IndexingSolution sol;
   // One line fixes a cubic trial cell, so a zero shift spoils it at high angles (a lab Mn2O3 at -0.09°: 0.3° off by
@@ -607,8 +611,7 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
         for (double zero : {0.0, 0.07, -0.07}) {
           if (zero != 0.0 && smallest_found == std::numeric_limits<double>::infinity())
             for (const IndexingSolution& t : solutions) smallest_found = std::min(smallest_found, t.lattice.volume_angstrom3());
-          std::vector<double> qz(first);
-          for (std::size_t i = 0; i < first; ++i) qz[i] = ev.q_of(lines[i], zero);
+          const std::vector<double> qz = q_at_zero(zero);
           for (std::size_t i = 0; i < first; ++i)
             for (std::size_t j = i + 1; j < first; ++j) {
               check();
@@ -667,11 +670,6 @@ std::vector<IndexingSolution> index_peaks(const std::vector<double>& two_theta_d
       with_impurities.options.max_unindexed = kCubicImpurityLines;
       cubic_trials(with_impurities);
     }
-    auto q_at_zero = [&](double zero) {
-      std::vector<double> out(lines.size());
-      for (std::size_t i = 0; i < lines.size(); ++i) out[i] = ev.q_of(lines[i], zero);
-      return out;
-    };
     // Windows of the cheap pre-check (quick_check): the first 12 lines ± (2 tolerances + 0.05°) at a trial zero.
     auto check_windows = [&](double zero, std::vector<double>& q_lo, std::vector<double>& q_hi) {
       const std::size_t ncheck = std::min<std::size_t>(lines.size(), 12);
