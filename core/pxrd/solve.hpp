@@ -142,6 +142,12 @@ double formula_volume_estimate(const Composition& reduced);
 // last of them unless already among them, if it gives 6–60 Å³ per atom and the Z limits allow it.
 std::vector<int> z_candidates(double volume, double formula_volume, int atoms_per_formula, int max_atoms, int how_many,
                               int z_divides, int model_z = 0);
+// The order in which indexing cells (their primitive volumes, Å³, in indexing order) are fitted and searched, as a
+// permutation: cells that hold the formula at no Z (z_candidates is empty) go last, and a cell whose likeliest Z
+// puts the formula volume beyond 1.35 × the estimate goes after every later cell that puts it within 1.35 with no
+// more formula units; otherwise the indexing order stays.
+std::vector<std::size_t> indexing_cell_order(const std::vector<double>& primitive_volumes, double formula_volume,
+                                             int atoms_per_formula, int max_atoms, int z_divides);
 // Without a cell, the model is asked for these Z (formula units per cell), each with its share of the samples:
 // every Z that gives at most min(20, max_atoms) atoms, is allowed by `z_divides` and occurs in MP-20 at this
 // number of atoms per formula unit, sharing in proportion to the square root of its MP-20 frequency (a hedge

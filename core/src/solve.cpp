@@ -292,6 +292,45 @@ std::vector<int> z_candidates(double volume, double formula_volume, int atoms_pe
   return out;
 }
 
+std::vector<std::size_t> indexing_cell_order(const std::vector<double>& primitive_volumes, double formula_volume,
+                                             int atoms_per_formula, int max_atoms, int z_divides) {
+  // Tier 0: the likeliest Z puts the formula volume within 1.35 of the estimate (97.6 % of MP-20 structures);
+  // 1: only within 1.6; 2: no Z at all.
+  struct Entry {
+    std::size_t index;
+    int tier;
+    int z;
+  };
+  std::vector<Entry> entries;
+  for (std::size_t i = 0; i < primitive_volumes.size(); ++i) {
+    const double v = primitive_volumes[i];
+    const std::vector<int> zs = z_candidates(v, formula_volume, atoms_per_formula, max_atoms, 1, z_divides, 0);
+    if (zs.empty()) {
+      entries.push_back({i, 2, 0});
+      continue;
+    }
+    const bool likely = std::abs(std::log(v / zs.front() / formula_volume)) < std::log(1.35);
+    entries.push_back({i, likely ? 0 : 1, zs.front()});
+  }
+  // Cells that hold no Z get no search, yet the first cell is the model's lattice hint and gets the cubic group
+  // search: they go last.
+  std::stable_partition(entries.begin(), entries.end(), [](const Entry& e) { return e.tier < 2; });
+  // A tier-1 cell goes after the later tier-0 cells with no more formula units (the even-index lines of a lab
+  // Heusler, the odd ones lost in noise, index a sub-cell first). Not after those with more: a supercell can always
+  // find a Z near the estimate, and the estimate misses some dense cells (R-3m NaAlO2, 1.41 × the true volume).
+  for (std::size_t i = entries.size(); i-- > 0;) {
+    if (entries[i].tier != 1) continue;
+    std::size_t last = i;
+    for (std::size_t j = i + 1; j < entries.size(); ++j)
+      if (entries[j].tier == 0 && entries[j].z <= entries[i].z) last = j;
+    std::rotate(entries.begin() + static_cast<long>(i), entries.begin() + static_cast<long>(i) + 1,
+                entries.begin() + static_cast<long>(last) + 1);
+  }
+  std::vector<std::size_t> out;
+  for (const Entry& e : entries) out.push_back(e.index);
+  return out;
+}
+
 namespace {
 // Structures of MP-20 train_partial + val (24,502; the CIF rows of ../shared/data/mp_20) by atoms per formula unit
 // (rows 1-10) and formula units per cell (columns Z = 1-20). Beyond 10 atoms per formula unit only Z = 1 fits 20.
@@ -699,22 +738,29 @@ SolveResult solve(const Pattern& input, const SolveOptions& options, CandidateGe
         result.notes.push_back("indexing stopped at " + std::to_string(std::lround(100 * kIndexingShare)) +
                                " % of the time budget, with " + std::to_string(sols.size()) +
                                " cell(s) found by then");
-      for (std::size_t i = 0; i < sols.size() && i < cells_kept; ++i) {
-        cells.push_back({sols[i].lattice, sols[i].system, "indexing", sols[i].centring, sols[i].m20, 1, sols[i].zero_deg});
-        // The centring is read off absent lines. A pseudo-centred structure has its violating lines too weak to be
-        // found (Pmm2 Mo2CN is A-centred but for the order of C and N): a centred cell whose primitive cell holds
-        // no whole number of formula units is searched as primitive.
-        CellCandidate& cell = cells.back();
-        const auto holds_formula = [&](double volume) {
-          return !z_candidates(volume, formula_volume, atoms_per_formula, options.max_atoms, 1, z_divides, 0).empty();
-        };
-        const int multiplicity = centring_from_symbol(cell.centring).multiplicity();
-        const double volume = cell.lattice.volume_angstrom3();
-        if (multiplicity > 1 && !holds_formula(volume / multiplicity) && holds_formula(volume)) {
-          result.notes.push_back("the " + cell.centring + "-centred cell " + std::to_string(i + 1) +
+      // The centring is read off absent lines. A pseudo-centred structure has its violating lines too weak to be
+      // found (Pmm2 Mo2CN is A-centred but for the order of C and N): a centred cell whose primitive cell holds no
+      // whole number of formula units is searched as primitive.
+      const auto holds_formula = [&](double volume) {
+        return !z_candidates(volume, formula_volume, atoms_per_formula, options.max_atoms, 1, z_divides, 0).empty();
+      };
+      std::vector<CellCandidate> indexed;
+      std::vector<double> primitive_volumes;
+      std::vector<bool> as_primitive;
+      for (const IndexingSolution& sol : sols) {
+        indexed.push_back({sol.lattice, sol.system, "indexing", sol.centring, sol.m20, 1, sol.zero_deg});
+        const int multiplicity = centring_from_symbol(sol.centring).multiplicity();
+        const double volume = sol.lattice.volume_angstrom3();
+        as_primitive.push_back(multiplicity > 1 && !holds_formula(volume / multiplicity) && holds_formula(volume));
+        if (as_primitive.back()) indexed.back().centring = "P";
+        primitive_volumes.push_back(as_primitive.back() ? volume : volume / multiplicity);
+      }
+      for (std::size_t i : indexing_cell_order(primitive_volumes, formula_volume, atoms_per_formula, options.max_atoms, z_divides)) {
+        if (cells.size() >= cells_kept) break;
+        if (as_primitive[i])
+          result.notes.push_back("the " + sols[i].centring + "-centred cell " + std::to_string(i + 1) +
                                  " of the indexing cannot hold the formula in its primitive cell: searched as primitive");
-          cell.centring = "P";
-        }
+        cells.push_back(std::move(indexed[i]));
       }
     }
     end_stage("peaks and indexing");

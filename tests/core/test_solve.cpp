@@ -505,6 +505,26 @@ class TestSolve : public QObject {
     QCOMPARE(z_candidates(199.4, v_formula, 3, 30, 1, 6, 4), std::vector<int>{3});  // 4 does not divide 6
     QCOMPARE(z_candidates(199.4, v_formula, 3, 90, 1, 0, 12), std::vector<int>{3}); // 5.5 Å³ per atom
   }
+  void indexingCellOrderByFormulaVolume() {
+    // Lab-like Heusler Hg2MgSc (Fm-3m, 84.87 Å³ per primitive cell): the odd-index lines are lost in noise and the
+    // a/2 P cell (42.4 Å³, half a formula unit) indexed first; it holds no Z and goes last.
+    const double v_hg2mgsc = formula_volume_estimate(Composition::parse("Hg2MgSc").reduced());
+    QVERIFY(v_hg2mgsc > 84.87 / 1.35 && v_hg2mgsc < 84.87 * 1.35);
+    QCOMPARE(indexing_cell_order({42.4, 84.87}, v_hg2mgsc, 4, 48, 0), (std::vector<std::size_t>{1, 0}));
+    // A cell 1.4 × too dense for one formula unit goes after the true cell (Z 1), not after its double (Z 2).
+    QCOMPARE(indexing_cell_order({v_hg2mgsc / 1.4, 84.87, 2 * 84.87}, v_hg2mgsc, 4, 48, 0),
+             (std::vector<std::size_t>{1, 0, 2}));
+    QCOMPARE(indexing_cell_order({v_hg2mgsc / 1.4, 2 * 84.87, 84.87}, v_hg2mgsc, 4, 48, 0),
+             (std::vector<std::size_t>{1, 2, 0}));
+    // R-3m NaAlO2 (39.05 Å³, 1.35 × denser than the estimate) stays ahead of a 12-formula-unit supercell.
+    const double v_naalo2 = formula_volume_estimate(Composition::parse("NaAlO2").reduced());
+    QVERIFY(v_naalo2 / 39.05 >= 1.35 && v_naalo2 / 39.05 < 1.6);
+    QCOMPARE(indexing_cell_order({39.05, 800.28}, v_naalo2, 4, 48, 0), (std::vector<std::size_t>{0, 1}));
+    // Cells of one tier keep the indexing order; no cell at all is no order.
+    QCOMPARE(indexing_cell_order({2 * 84.87, 84.87, 10.0, 3 * 84.87}, v_hg2mgsc, 4, 48, 0),
+             (std::vector<std::size_t>{0, 1, 3, 2}));
+    QVERIFY(indexing_cell_order({}, v_hg2mgsc, 4, 48, 0).empty());
+  }
   void generatorZSharesFollowMp20() {
     // The Z values, or an empty list when the shares are not positive or do not sum to 1.
     const auto z_of = [](const std::vector<std::pair<int, double>>& shares) {
