@@ -317,7 +317,7 @@ std::vector<std::size_t> indexing_cell_order(const std::vector<double>& primitiv
   std::stable_partition(entries.begin(), entries.end(), [](const Entry& e) { return e.tier < 2; });
   // A tier-1 cell goes after the later tier-0 cells with no more formula units (the even-index lines of a lab
   // Heusler, the odd ones lost in noise, index a sub-cell first). Not after those with more: a supercell can always
-  // find a Z near the estimate, and the estimate misses some dense cells (R-3m NaAlO2, 1.41 × the true volume).
+  // find a Z near the estimate, and the estimate misses some dense cells (R-3m NaAlO2: 1.35 × its true volume).
   for (std::size_t i = entries.size(); i-- > 0;) {
     if (entries[i].tier != 1) continue;
     std::size_t last = i;
